@@ -1,0 +1,59 @@
+/*
+ * encoder.h - station PCM to Ogg/Vorbis pages.
+ *
+ * One encoder feeds one output. Each item is its own logical bitstream
+ * (chained Ogg) whose Vorbis comments carry TITLE and ARTIST, so players
+ * and Icecast show what is on air; enc_begin() ends the previous one.
+ */
+#ifndef ENCODER_H
+#define ENCODER_H
+
+#include <stddef.h>
+
+#include "pcm.h"
+
+struct encoder;
+
+struct enc_config {
+	struct pcm_format fmt;
+	float quality;         /* -0.1 .. 1.0, used when bitrate_kbps is 0 */
+	unsigned bitrate_kbps; /* nominal (managed ABR off) bitrate, or 0 */
+};
+
+/*
+ * Receives each finished Ogg page (header and body, borrowed for the
+ * call). Returns 0, or a negative code that the encoder passes back to its
+ * caller.
+ */
+struct enc_sink {
+	int (*page)(void *ctx, const unsigned char *head, size_t head_len,
+		    const unsigned char *body, size_t body_len);
+	void *ctx;
+};
+
+/* 0 with *out set, or -ERR_UNSUPPORTED (a rate/quality libvorbisenc
+ * refuses), -ENOMEM. The sink is copied. */
+int enc_new(struct encoder **out, const struct enc_config *cfg,
+	    const struct enc_sink *sink);
+
+/*
+ * Ends the current logical bitstream (if any) and starts a new one with a
+ * new serial number and these tags (NULL or "" for none). Its header pages
+ * go to the sink at once, so audio always starts on a fresh page.
+ */
+int enc_begin(struct encoder *enc, const char *title, const char *artist);
+
+/* Encodes n interleaved frames; pages go to the sink as they fill. */
+int enc_write(struct encoder *enc, const float *frames, size_t n);
+
+/* Ends the current logical bitstream (EOS page); no-op if none. */
+int enc_end(struct encoder *enc);
+
+/* Frames encoded in the current logical bitstream. */
+unsigned long long enc_frames(const struct encoder *enc);
+
+/* Frees without flushing; accepts NULL. Call enc_end() first to finish
+ * the stream cleanly. */
+void enc_free(struct encoder *enc);
+
+#endif

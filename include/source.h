@@ -1,0 +1,48 @@
+/*
+ * source.h - an audio file, decoded and converted to the station format.
+ *
+ * The format is sniffed from the file's first bytes, never trusted from its
+ * name: a PNG named .mp3 is refused, not decoded into noise. Whatever the
+ * file's rate and channel count, source_read() delivers the station format
+ * (float, interleaved, fmt->rate, fmt->channels) through the resampler;
+ * mono is upmixed, stereo downmixed for a mono station.
+ */
+#ifndef SOURCE_H
+#define SOURCE_H
+
+#include <stddef.h>
+
+#include "pcm.h"
+
+struct source;
+
+#define SOURCE_TAG_MAX 256
+
+/*
+ * Opens path for reading in format fmt. 0 on success with *out set; on
+ * failure a negative code (-ENOENT, -ERR_FORMAT, -ERR_UNSUPPORTED, ...)
+ * after one log line naming the path and the reason.
+ */
+int source_open(struct source **out, const char *path,
+		const struct pcm_format *fmt);
+
+/*
+ * Fills up to n frames of the station format. Returns the count, 0 at the
+ * end, or a negative code when the file fails part-way (logged once; the
+ * frames before the failure were delivered).
+ */
+long source_read(struct source *src, float *frames, size_t n);
+
+/* Tags from the file (ID3, Vorbis comments, WAV LIST/INFO); "" if none. */
+const char *source_title(const struct source *src);
+const char *source_artist(const struct source *src);
+/* "mp3", "vorbis" or "wav". */
+const char *source_type(const struct source *src);
+/* The file's own rate and channel count, before conversion. */
+unsigned source_native_rate(const struct source *src);
+unsigned source_native_channels(const struct source *src);
+
+/* Closes and frees; accepts NULL. */
+void source_close(struct source *src);
+
+#endif
