@@ -27,14 +27,14 @@ struct enc_config {
  */
 struct enc_sink {
 	int (*page)(void *ctx, const unsigned char *head, size_t head_len,
-		    const unsigned char *body, size_t body_len);
+	            const unsigned char *body, size_t body_len);
 	void *ctx;
 };
 
 /* 0 with *out set, or -ERR_UNSUPPORTED (a rate/quality libvorbisenc
- * refuses), -ENOMEM. The sink is copied. */
+ * refuses; logged), -ENOMEM. The sink is copied. */
 int enc_new(struct encoder **out, const struct enc_config *cfg,
-	    const struct enc_sink *sink);
+            const struct enc_sink *sink);
 
 /*
  * Ends the current logical bitstream (if any) and starts a new one with a
@@ -43,13 +43,26 @@ int enc_new(struct encoder **out, const struct enc_config *cfg,
  */
 int enc_begin(struct encoder *enc, const char *title, const char *artist);
 
-/* Encodes n interleaved frames; pages go to the sink as they fill. */
+/*
+ * Encodes n interleaved frames; pages go to the sink as they fill. Starts a
+ * logical bitstream without tags if none is open. Samples are clipped to
+ * [-1, 1] (NaN becomes 0). 0, or the sink's negative code.
+ */
 int enc_write(struct encoder *enc, const float *frames, size_t n);
 
-/* Ends the current logical bitstream (EOS page); no-op if none. */
+/* Ends the current logical bitstream (EOS page); no-op if none. One with
+ * no audio at all gets a frame of silence, so that it stays valid. */
 int enc_end(struct encoder *enc);
 
-/* Frames encoded in the current logical bitstream. */
+/*
+ * Drops the current logical bitstream without writing anything more of it
+ * (no EOS page): for a connection lost mid-stream, whose server must see
+ * the next stream start with its headers. No-op if none.
+ */
+void enc_discard(struct encoder *enc);
+
+/* Frames encoded in the current logical bitstream (or the last one ended;
+ * 0 after enc_begin()). */
 unsigned long long enc_frames(const struct encoder *enc);
 
 /* Frees without flushing; accepts NULL. Call enc_end() first to finish

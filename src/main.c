@@ -1,0 +1,374 @@
+/*
+ * main.c - the pulse-radio command line: options, signals, wiring.
+ *
+ * Signal handlers only set a flag; the player finishes its block, then the
+ * outputs are closed cleanly so every stream ends with a proper EOS page.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "err.h"
+#include "log.h"
+#include "output.h"
+#include "pcm.h"
+#include "player.h"
+#include "playlist.h"
+
+#define MAX_OUTPUTS 8
+#define PASSWORD_ENV "PULSE_RADIO_PASSWORD"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+	fputs(
+	    "Usage: pulse-radio play PLAYLIST.m3u --output SPEC [--output SPEC]"
+	    " [options]\n"
+	    "       pulse-radio --help | --version\n"
+	    "\n"
+	    "Plays a playlist as one continuous Ogg/Vorbis stream, gapless, to\n"
+	    "an Icecast mount and/or a file. Each item is its own logical\n"
+	    "bitstream, so listeners see its TITLE and ARTIST.\n"
+	    "\n"
+	    "Outputs (one or more):\n"
+	    "  -o, --output icecast://USER:PASSWORD@HOST:PORT/MOUNT\n"
+	    "                      an Icecast mount (user 'source', port 8000"
+	    " if left out)\n"
+	    "  -o, --output file:PATH.ogg\n"
+	    "                      an Ogg file, written as fast as the CPU"
+	    " allows\n"
+	    "      --password-file FILE\n"
+	    "                      Icecast password, when not in the URL (also"
+	    " $" PASSWORD_ENV ")\n"
+	    "\n"
+	    "Playing:\n"
+	    "      --realtime      pace a file output in real time (Icecast"
+	    " always is)\n"
+	    "      --shuffle       a new random order on every pass\n"
+	    "      --once          play the playlist once, then stop (default:"
+	    " loop)\n"
+	    "      --duration SEC  stop after SEC seconds of audio\n"
+	    "      --library DIR   entries must lie inside DIR (default: the"
+	    " playlist's folder)\n"
+	    "\n"
+	    "Sound:\n"
+	    "      --rate HZ       station rate, 44100 (default) or 48000\n"
+	    "      --channels N    1 or 2 (default 2)\n"
+	    "      --quality Q     Vorbis quality -0.1..1.0 (default 0.4)\n"
+	    "      --bitrate KBPS  nominal bitrate instead of a quality\n"
+	    "\n"
+	    "Stream information for Icecast:\n"
+	    "      --name, --genre, --description, --url TEXT\n"
+	    "\n"
+	    "      --log-level error|warn|info|debug   (default info)\n"
+	    "  -h, --help          this text\n"
+	    "  -V, --version       the version\n",
+	    f);
+}
+
+enum {
+	OPT_REALTIME = 256,
+	OPT_SHUFFLE,
+	OPT_ONCE,
+	OPT_DURATION,
+	OPT_LIBRARY,
+	OPT_RATE,
+	OPT_CHANNELS,
+	OPT_QUALITY,
+	OPT_BITRATE,
+	OPT_PASSWORD_FILE,
+	OPT_NAME,
+	OPT_GENRE,
+	OPT_DESCRIPTION,
+	OPT_URL,
+	OPT_LOG_LEVEL,
+	OPT_SEED,
+};
+
+static const struct option long_opts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"realtime", no_argument, NULL, OPT_REALTIME},
+    {"shuffle", no_argument, NULL, OPT_SHUFFLE},
+    {"once", no_argument, NULL, OPT_ONCE},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"library", required_argument, NULL, OPT_LIBRARY},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"channels", required_argument, NULL, OPT_CHANNELS},
+    {"quality", required_argument, NULL, OPT_QUALITY},
+    {"bitrate", required_argument, NULL, OPT_BITRATE},
+    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"genre", required_argument, NULL, OPT_GENRE},
+    {"description", required_argument, NULL, OPT_DESCRIPTION},
+    {"url", required_argument, NULL, OPT_URL},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+struct args {
+	const char *command;
+	const char *playlist;
+	const char *library;
+	const char *outputs[MAX_OUTPUTS];
+	size_t n_outputs;
+	const char *password_file;
+	struct out_options out;
+	struct player_options play;
+};
+
+static int parse_double(const char *s, const char *what, double lo, double hi,
+			double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	if (errno || end == s || *end || *v < lo || *v > hi) {
+		log_error("%s: '%s' is not a number from %g to %g", what, s,
+			  lo, hi);
+		return -ERR_USAGE;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	double v;
+	int c;
+
+	a->out.fmt.rate = PCM_DEFAULT_RATE;
+	a->out.fmt.channels = PCM_DEFAULT_CHANNELS;
+	a->out.quality = 0.4f;
+	while ((c = getopt_long(argc, argv, "o:hV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (a->n_outputs == MAX_OUTPUTS) {
+				log_error("at most %d outputs", MAX_OUTPUTS);
+				return -ERR_USAGE;
+			}
+			a->outputs[a->n_outputs++] = optarg;
+			break;
+		case OPT_REALTIME:
+			a->play.realtime = true;
+			break;
+		case OPT_SHUFFLE:
+			a->play.shuffle = true;
+			break;
+		case OPT_ONCE:
+			a->play.once = true;
+			break;
+		case OPT_DURATION:
+			if (parse_double(optarg, "--duration", 0.001, 1e9,
+					 &a->play.max_seconds) < 0)
+				return -ERR_USAGE;
+			break;
+		case OPT_LIBRARY:
+			a->library = optarg;
+			break;
+		case OPT_RATE:
+			if (parse_double(optarg, "--rate", 8000, 192000, &v) <
+			    0)
+				return -ERR_USAGE;
+			a->out.fmt.rate = (unsigned)v;
+			break;
+		case OPT_CHANNELS:
+			if (parse_double(optarg, "--channels", 1, 2, &v) < 0)
+				return -ERR_USAGE;
+			a->out.fmt.channels = (unsigned)v;
+			break;
+		case OPT_QUALITY:
+			if (parse_double(optarg, "--quality", -0.1, 1.0, &v) <
+			    0)
+				return -ERR_USAGE;
+			a->out.quality = (float)v;
+			break;
+		case OPT_BITRATE:
+			if (parse_double(optarg, "--bitrate", 16, 500, &v) < 0)
+				return -ERR_USAGE;
+			a->out.bitrate_kbps = (unsigned)v;
+			break;
+		case OPT_PASSWORD_FILE:
+			a->password_file = optarg;
+			break;
+		case OPT_NAME:
+			a->out.name = optarg;
+			break;
+		case OPT_GENRE:
+			a->out.genre = optarg;
+			break;
+		case OPT_DESCRIPTION:
+			a->out.description = optarg;
+			break;
+		case OPT_URL:
+			a->out.url = optarg;
+			break;
+		case OPT_LOG_LEVEL: {
+			enum log_level l;
+
+			if (log_level_parse(optarg, &l) < 0) {
+				log_error("--log-level: '%s' is not one of "
+					  "error, warn, info, debug",
+					  optarg);
+				return -ERR_USAGE;
+			}
+			log_set_level(l);
+			break;
+		}
+		case OPT_SEED:
+			if (parse_double(optarg, "--seed", 1, 4294967295.0,
+					 &v) < 0)
+				return -ERR_USAGE;
+			a->play.seed = (unsigned)v;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("pulse-radio %s\n", PULSE_VERSION);
+			exit(0);
+		default:
+			fputs("Try 'pulse-radio --help'.\n", stderr);
+			return -ERR_USAGE;
+		}
+	}
+	if (optind < argc)
+		a->command = argv[optind++];
+	if (optind < argc)
+		a->playlist = argv[optind++];
+	if (optind < argc) {
+		log_error("unexpected argument '%s'", argv[optind]);
+		return -ERR_USAGE;
+	}
+	a->play.fmt = a->out.fmt;
+	return 0;
+}
+
+/* Reads the first line of a password file; warns when others can read
+ * it. */
+static int read_password(const char *path, char *buf, size_t len)
+{
+	struct stat st;
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		log_error("--password-file %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH))
+		log_warn("--password-file %s is readable by every user; "
+			 "chmod 600 it",
+			 path);
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	fclose(f);
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	if (!n) {
+		log_error("--password-file %s: empty", path);
+		return -ERR_USAGE;
+	}
+	return 0;
+}
+
+static int cmd_play(struct args *a)
+{
+	struct output *outs[MAX_OUTPUTS];
+	size_t n_outs = 0;
+	struct playlist *pl = NULL;
+	struct player_stats st = {0};
+	char password[256];
+	int rc;
+
+	if (!a->playlist) {
+		log_error("play: which playlist? (pulse-radio play "
+			  "PLAYLIST.m3u --output ...)");
+		return -ERR_USAGE;
+	}
+	if (!a->n_outputs) {
+		log_error("play: no --output given (icecast://... or "
+			  "file:PATH.ogg)");
+		return -ERR_USAGE;
+	}
+	if (a->password_file) {
+		rc = read_password(a->password_file, password,
+				   sizeof(password));
+		if (rc < 0)
+			return rc;
+		a->out.password = password;
+	} else if (getenv(PASSWORD_ENV)) {
+		a->out.password = getenv(PASSWORD_ENV);
+	}
+	rc = playlist_load(&pl, a->playlist, a->library);
+	if (rc < 0)
+		return rc;
+	if (pl->count == 0) {
+		log_error("%s: no playable entries", a->playlist);
+		rc = -ERR_EMPTY;
+		goto out;
+	}
+	for (size_t i = 0; i < a->n_outputs; i++) {
+		rc = out_open(&outs[n_outs], a->outputs[i], &a->out);
+		if (rc < 0)
+			goto out; /* out_open said why */
+		n_outs++;
+		/* A live mount must be fed in real time. */
+		if (strncmp(a->outputs[i], "icecast://", 10) == 0)
+			a->play.realtime = true;
+	}
+	rc = player_run(pl, outs, &n_outs, &a->play, &stop_flag, &st);
+	log_info("played %zu items, %.1f s of audio; %zu skipped", st.items,
+		 (double)st.frames / a->play.fmt.rate, st.skipped);
+out:
+	for (size_t i = 0; i < n_outs; i++)
+		out_close(outs[i]);
+	playlist_free(pl);
+	explicit_bzero(password, sizeof(password));
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {0};
+	struct sigaction sa = {0};
+	int rc;
+
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a signal cuts the pacing sleep short. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* A server that hangs up must be an error code, not our death. */
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = parse_args(argc, argv, &a);
+	if (rc < 0)
+		return 2;
+	if (!a.command) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(a.command, "play") == 0) {
+		rc = cmd_play(&a);
+		if (rc == -ERR_USAGE)
+			return 2;
+		return rc < 0 ? 1 : 0;
+	}
+	log_error("unknown command '%s' (try 'pulse-radio --help')",
+		  a.command);
+	return 2;
+}

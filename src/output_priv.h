@@ -1,0 +1,69 @@
+/*
+ * output_priv.h - what an output implementation gives output.c.
+ *
+ * output.c parses the spec, owns the encoder and the current item's tags,
+ * and asks the implementation, before each block, whether to encode it at
+ * all: a mount that is away drops the audio unencoded, and one that has
+ * just (re)connected gets a fresh logical bitstream with headers first.
+ */
+#ifndef OUTPUT_PRIV_H
+#define OUTPUT_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct encoder;
+struct out_options;
+
+/* A parsed output spec; strings are owned by output.c. */
+struct out_target {
+	/* file:PATH */
+	const char *path;
+	/* icecast://USER:PASSWORD@HOST:PORT/MOUNT, percent-decoded */
+	const char *user;     /* "source" by default */
+	const char *password; /* from the URL or out_options */
+	const char *host;     /* without the brackets of an IPv6 address */
+	unsigned port;        /* 8000 by default */
+	const char *mount;    /* starts with '/' */
+};
+
+/* What out_write() does with the next block: ops->ready() says. */
+enum out_ready {
+	OUT_DROP = 0,  /* not connected: drop it unencoded */
+	OUT_SEND = 1,  /* encode it and write the pages */
+	OUT_FRESH = 2, /* (re)connected: begin a new logical bitstream first */
+};
+
+struct output {
+	const struct output_ops *ops;
+	void *priv;
+	struct encoder *enc;
+	char *name; /* out_name(): never the password */
+	char *title;
+	char *artist;
+	int failed; /* the negative code once the output failed for good */
+};
+
+struct output_ops {
+	const char *name;
+	/* Opens the destination; on failure logs once, frees what it made
+	 * and returns a negative code. */
+	int (*open)(struct output *o, const struct out_target *t,
+	            const struct out_options *opt);
+	/* Writes bytes of an Ogg page. 0, or a negative code when the output
+	 * has failed for good (logged once). Must not block. */
+	int (*write)(struct output *o, const unsigned char *data, size_t len);
+	/* Optional (NULL: always OUT_SEND): polls the connection, at most a
+	 * few milliseconds. An enum out_ready, or a negative code. */
+	int (*ready)(struct output *o);
+	/* Optional (NULL: true unless failed): whether audio arrives. */
+	bool (*connected)(const struct output *o);
+	/* Sends what is queued (bounded in time), closes, frees priv. The
+	 * logical bitstream is already ended. 0 or a negative code. */
+	int (*close)(struct output *o);
+};
+
+extern const struct output_ops output_file_ops;
+extern const struct output_ops output_shout_ops;
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * source_mp3.c - MPEG audio (layers I-III) through libmpg123.
+ *
+ * Gapless: the encoder's delay and padding from the LAME/Xing header are
+ * cut, so a track is as long as the WAV it was made from. mpg123 prints
+ * nothing itself (MPG123_QUIET); each failure is one line from here.
+ */
+#include "source_priv.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mpg123.h>
+
+#include "err.h"
+#include "log.h"
+
+/*
+ * Bytes mpg123 may search for the next frame header once it lost sync.
+ * mpg123's default, set here on purpose: it bridges a damaged frame or
+ * two at common bitrates, while a longer stretch of junk ends the track
+ * rather than being searched for something that looks like a header and
+ * played as noise.
+ */
+#define MP3_RESYNC_LIMIT 1024
+
+struct mp3 {
+	mpg123_handle *mh;
+	long rate;
+	int channels;
+	size_t frame_bytes; /* of one output frame */
+	int err;            /* a failure to report after the frames before it */
+	long long expected; /* frames the LAME/Xing header promises, or 0 */
+	long long decoded;  /* frames delivered, to spot a truncated file */
+};
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_rc;
+
+/* mpg123 before 1.27 must be initialised once, before any handle. */
+static void mp3_init(void)
+{
+	init_rc = mpg123_init();
+}
+
+/* A frame header: sync, a valid version, layer, bitrate and rate. */
+static bool frame_header(const unsigned char *h)
+{
+	return h[0] == 0xff && (h[1] & 0xe0) == 0xe0 &&
+	       (h[1] & 0x18) != 0x08 && /* version 01 is reserved */
+	       (h[1] & 0x06) != 0x00 && /* layer 00 is reserved */
+	       (h[2] & 0xf0) != 0xf0 && /* bitrate 1111 is invalid */
+	       (h[2] & 0x0c) != 0x0c;   /* sample rate 11 is reserved */
+}
+
+static bool mp3_probe(const unsigned char *head, size_t len)
+{
+	/* ID3v2: "ID3", then a major version (2..4, never 0xff). */
+	if (len >= 4 && memcmp(head, "ID3", 3) == 0 && head[3] != 0xff)
+		return true;
+	return len >= 4 && frame_header(head);
+}
+
+static void mp3_free(struct mp3 *p)
+{
+	if (!p)
+		return;
+	if (p->mh) {
+		mpg123_close(p->mh);
+		mpg123_delete(p->mh);
+	}
+	free(p);
+}
+
+/* ID3v2 wins over ID3v1 (30 bytes of Latin-1, space-padded). */
+static void read_tags(struct source *src, mpg123_handle *mh)
+{
+	mpg123_id3v1 *v1 = NULL;
+	mpg123_id3v2 *v2 = NULL;
+
+	if (!(mpg123_meta_check(mh) & MPG123_ID3) ||
+	    mpg123_id3(mh, &v1, &v2) != MPG123_OK)
+		return;
+	if (v2 && v2->title && v2->title->p)
+		source_set_tag(src->title, v2->title->p, v2->title->fill);
+	if (v2 && v2->artist && v2->artist->p)
+		source_set_tag(src->artist, v2->artist->p, v2->artist->fill);
+	if (v1 && !src->title[0])
+		source_set_tag(src->title, v1->title, sizeof(v1->title));
+	if (v1 && !src->artist[0])
+		source_set_tag(src->artist, v1->artist, sizeof(v1->artist));
+}
+
+/* Float output at every rate, in the file's own channel count. */
+static int set_formats(mpg123_handle *mh)
+{
+	const long *rates;
+	size_t n;
+
+	if (mpg123_format_none(mh) != MPG123_OK)
+		return -1;
+	mpg123_rates(&rates, &n);
+	for (size_t i = 0; i < n; i++)
+		if (mpg123_format(mh, rates[i], MPG123_MONO | MPG123_STEREO,
+		                  MPG123_ENC_FLOAT_32) != MPG123_OK)
+			return -1;
+	return 0;
+}
+
+/*
+ * The length the file promises, if it says so exactly. Asked at open:
+ * mpg123 revises it to what it found once it reaches a premature end.
+ */
+static long long promised_length(mpg123_handle *mh)
+{
+	long accurate = 0;
+	double unused;
+	off_t len;
+
+	/* Only a LAME/Xing header makes the length exact; an estimate from
+	 * the file size would cry wolf on every VBR file without one. */
+	if (mpg123_getstate(mh, MPG123_ACCURATE, &accurate, &unused) !=
+	        MPG123_OK ||
+	    !accurate)
+		return 0;
+	len = mpg123_length(mh);
+	return len > 0 ? (long long)len : 0;
+}
+
+/* At the end: one line if the file promised more than it held. */
+static void check_length(struct source *src, struct mp3 *p)
+{
+	/* A frame's worth of slack: the count is of whole MPEG frames. */
+	if (p->expected && p->decoded + 1152 < p->expected)
+		log_warn("mp3: %s: ended after %lld of %lld frames (truncated "
+		         "file?)",
+		         src->path, p->decoded, p->expected);
+}
+
+static int mp3_open(struct source *src, int fd)
+{
+	struct mp3 *p;
+	int enc = 0, rc, err = MPG123_OK;
+
+	pthread_once(&init_once, mp3_init);
+	if (init_rc != MPG123_OK) {
+		log_error("mp3: %s: %s", src->path,
+		          mpg123_plain_strerror(init_rc));
+		return -ERR_UNSUPPORTED;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		log_error("mp3: %s: out of memory", src->path);
+		return -ENOMEM;
+	}
+	p->mh = mpg123_new(NULL, &err);
+	if (!p->mh) {
+		log_error("mp3: %s: %s", src->path, mpg123_plain_strerror(err));
+		rc = err == MPG123_OUT_OF_MEM ? -ENOMEM : -ERR_UNSUPPORTED;
+		goto fail;
+	}
+	if (mpg123_param(p->mh, MPG123_ADD_FLAGS, MPG123_GAPLESS | MPG123_QUIET,
+	                 0) != MPG123_OK ||
+	    mpg123_param(p->mh, MPG123_RESYNC_LIMIT, MP3_RESYNC_LIMIT, 0) !=
+	        MPG123_OK ||
+	    set_formats(p->mh) < 0) {
+		log_error("mp3: %s: %s", src->path, mpg123_strerror(p->mh));
+		rc = -ERR_UNSUPPORTED;
+		goto fail;
+	}
+	if (mpg123_open_fd(p->mh, fd) != MPG123_OK ||
+	    mpg123_getformat(p->mh, &p->rate, &p->channels, &enc) !=
+	        MPG123_OK) {
+		log_warn("mp3: %s: not playable: %s", src->path,
+		         mpg123_strerror(p->mh));
+		rc = -ERR_FORMAT;
+		goto fail;
+	}
+	if (enc != MPG123_ENC_FLOAT_32 || p->channels < 1 || p->channels > 2) {
+		log_warn("mp3: %s: mpg123 gives no float output for %ld Hz, "
+		         "%d channels",
+		         src->path, p->rate, p->channels);
+		rc = -ERR_UNSUPPORTED;
+		goto fail;
+	}
+	p->frame_bytes = (size_t)p->channels * sizeof(float);
+	src->native_rate = (unsigned)p->rate;
+	src->native_channels = (unsigned)p->channels;
+	/* getformat() parsed the first frame, and ID3v2 before it. */
+	read_tags(src, p->mh);
+	p->expected = promised_length(p->mh);
+	src->priv = p;
+	return 0;
+fail:
+	mp3_free(p);
+	return rc;
+}
+
+static long mp3_read(struct source *src, float *frames, size_t n)
+{
+	struct mp3 *p = src->priv;
+	unsigned char *out = (unsigned char *)frames;
+	size_t want = n * p->frame_bytes, got = 0;
+
+	if (p->err)
+		return p->err;
+	/* mpg123_read() fills the buffer unless something happens first. */
+	while (got < want) {
+		size_t done = 0;
+		long rate = 0;
+		int rc, channels = 0, enc = 0;
+
+		rc = mpg123_read(p->mh, out + got, want - got, &done);
+		got += done;
+		if (rc == MPG123_OK)
+			continue;
+		if (rc == MPG123_NEW_FORMAT) {
+			if (mpg123_getformat(p->mh, &rate, &channels, &enc) ==
+			        MPG123_OK &&
+			    rate == p->rate && channels == p->channels &&
+			    enc == MPG123_ENC_FLOAT_32)
+				continue;
+			log_warn("mp3: %s: format changes mid-stream (%ld Hz, "
+			         "%d channels to %ld Hz, %d: damaged, or "
+			         "files joined); ending there",
+			         src->path, p->rate, p->channels, rate,
+			         channels);
+			p->err = -ERR_UNSUPPORTED;
+		} else if (rc == MPG123_DONE || rc == MPG123_NEED_MORE) {
+			if (!got)
+				check_length(src, p);
+		} else {
+			log_warn("mp3: %s: %s", src->path,
+			         mpg123_strerror(p->mh));
+			p->err = -ERR_FORMAT;
+		}
+		break;
+	}
+	got /= p->frame_bytes;
+	p->decoded += (long long)got;
+	if (got)
+		return (long)got;
+	return p->err;
+}
+
+static void mp3_close(struct source *src)
+{
+	mp3_free(src->priv);
+	src->priv = NULL;
+}
+
+const struct source_ops source_mp3_ops = {
+    .name = "mp3",
+    .probe = mp3_probe,
+    .open = mp3_open,
+    .read = mp3_read,
+    .close = mp3_close,
+};

@@ -1,0 +1,36 @@
+# media.sh - real audio fixtures for the integration tests, made on the fly.
+#
+# Source it, then:
+#   media_tone OUT SECONDS RATE CHANNELS FREQ [TITLE ARTIST]
+#       OUT's extension picks the encoder: .wav (sox, 16-bit), .mp3 (lame,
+#       ID3 title/artist), .ogg (oggenc, Vorbis comments). Exactly
+#       SECONDS*RATE frames before encoding.
+#   media_frames SECONDS RATE STATION_RATE
+#       the frame count that many seconds become at the station rate.
+
+media_tone() {
+	local out=$1 secs=$2 rate=$3 ch=$4 freq=$5 title=${6:-} artist=${7:-}
+	local wav=${out%.*}.src.wav
+	# A tone a fifth apart on the two channels (one on mono), -8 dBFS.
+	sox -q -n -r "$rate" -c "$ch" -b 16 "$wav" synth "$secs" \
+		sine "$freq" sine "$((freq * 3 / 2))" gain -8
+	case $out in
+	*.wav) mv "$wav" "$out" ;;
+	*.mp3)
+		lame --quiet -b 128 ${title:+--tt "$title"} ${artist:+--ta "$artist"} "$wav" "$out"
+		rm -f "$wav"
+		;;
+	*.ogg)
+		oggenc --quiet -q 3 ${title:+-t "$title"} ${artist:+-a "$artist"} -o "$out" "$wav"
+		rm -f "$wav"
+		;;
+	*)
+		echo "media_tone: unknown extension: $out" >&2
+		return 1
+		;;
+	esac
+}
+
+media_frames() {
+	python3 -c "import sys; s,r,o=map(float,sys.argv[1:]); print(round(round(s*r)*o/r))" "$1" "$2" "$3"
+}

@@ -1,0 +1,870 @@
+/*
+ * test_shout.c - the Icecast output against a real icecast2, no mocks.
+ *
+ * Starts its own server through tests/ice-up.sh (a watchdog stops it if
+ * this program dies) and checks, with the real client curl as a listener
+ * and ogginfo on what it recorded: streaming paced in real time, titles in
+ * /status-json.xsl, a wrong password (-ERR_AUTH), an unknown host
+ * (-ERR_HOST), a busy mount at startup (retried), the server killed and
+ * restarted mid-stream (out_write never blocks; back within 5 s), and a
+ * stalled server (SIGSTOP). Spec parsing runs first, with no server.
+ *
+ * SIGPIPE is deliberately left at its default: the output must survive a
+ * server that goes away without the program ignoring it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vorbis/vorbisfile.h>
+
+#include "err.h"
+#include "log.h"
+#include "output.h"
+#include "testutil.h"
+
+#define RATE 44100
+#define CHANNELS 2
+#define BLOCK 1024 /* frames: 23 ms */
+#define MAX_WRITE_S 0.050
+#define SECRET "S3cr3tPw"
+
+/* ---- clock ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_until(double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
+static void sleep_s(double s)
+{
+	sleep_until(now_s() + s);
+}
+
+/* ---- stderr capture, to count log lines ---- */
+
+static int saved_stderr = -1;
+static char captured[16384];
+
+static void capture_begin(void)
+{
+	int fd =
+	    open(test_path("stderr.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	fflush(stderr);
+	saved_stderr = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
+static const char *capture_end(void)
+{
+	FILE *f;
+	size_t n = 0;
+
+	fflush(stderr);
+	dup2(saved_stderr, STDERR_FILENO);
+	close(saved_stderr);
+	f = fopen(test_path("stderr.txt"), "r");
+	if (f) {
+		n = fread(captured, 1, sizeof(captured) - 1, f);
+		fclose(f);
+	}
+	captured[n] = '\0';
+	fputs(captured, stderr);
+	return captured;
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static int count_str(const char *s, const char *what)
+{
+	int n = 0;
+
+	while ((s = strstr(s, what))) {
+		n++;
+		s += strlen(what);
+	}
+	return n;
+}
+
+/* ---- the server, through tests/ice-up.sh and tests/ice-down.sh ---- */
+
+static char src_dir[512];
+
+static struct ice {
+	unsigned port;
+	int pid;
+	char pass[64];
+	char dir[512];
+} ice;
+
+/* Runs a command and returns its first line of output ("" if none). */
+static int run_line(char *out, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int run_line(char *out, size_t size, const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	FILE *p;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	out[0] = '\0';
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (fgets(out, (int)size, p))
+		out[strcspn(out, "\n")] = '\0';
+	while (fgetc(p) != EOF)
+		;
+	rc = pclose(p);
+	return rc == -1 ? -1 : WEXITSTATUS(rc);
+}
+
+static bool ice_up(unsigned port)
+{
+	char cmd[1200], line[700];
+	FILE *p;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd),
+	         "%s%s%s bash '%s/tests/ice-up.sh' --owner %d",
+	         ice.pass[0] ? "ICE_PASS='" : "", ice.pass,
+	         ice.pass[0] ? "'" : "", src_dir, (int)getpid());
+	if (port)
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd),
+		         " --port %u", port);
+	p = popen(cmd, "r");
+	if (!p)
+		return false;
+	while (fgets(line, sizeof(line), p)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "ICE_PORT=", 9) == 0)
+			ice.port = (unsigned)atoi(line + 9);
+		else if (strncmp(line, "ICE_PID=", 8) == 0)
+			ice.pid = atoi(line + 8);
+		else if (strncmp(line, "ICE_PASS=", 9) == 0)
+			snprintf(ice.pass, sizeof(ice.pass), "%.63s", line + 9);
+		else if (strncmp(line, "ICE_DIR=", 8) == 0)
+			snprintf(ice.dir, sizeof(ice.dir), "%.511s", line + 8);
+	}
+	rc = pclose(p);
+	return rc != -1 && WEXITSTATUS(rc) == 0 && ice.port && ice.pid;
+}
+
+static void ice_down(const char *sig)
+{
+	if (!ice.dir[0])
+		return;
+	test_run("bash '%s/tests/ice-down.sh' '%s' %s", src_dir, ice.dir, sig);
+	ice.dir[0] = '\0';
+}
+
+/* The mount's title in /status-json.xsl; false if it has no source. */
+static bool ice_title(const char *mount, char *out, size_t size)
+{
+	return run_line(out, size,
+	                "bash -c '. \"$0\"; ice_load \"$1\" && ice_title "
+	                "\"$2\"' '%s/tests/lib.sh' '%s' '%s' 2>/dev/null",
+	                src_dir, ice.dir, mount) == 0;
+}
+
+static bool wait_title(const char *mount, const char *title, double secs)
+{
+	double end = now_s() + secs;
+	char got[256];
+
+	do {
+		if (ice_title(mount, got, sizeof(got)) &&
+		    strcmp(got, title) == 0)
+			return true;
+		sleep_s(0.1);
+	} while (now_s() < end);
+	fprintf(stderr, "title of %s is '%s', want '%s'\n", mount, got, title);
+	return false;
+}
+
+static char *spec(const char *mount)
+{
+	static char buf[4][256];
+	static unsigned next;
+	char *b = buf[next++ % 4];
+
+	snprintf(b, sizeof(buf[0]), "icecast://source:%s@127.0.0.1:%u%s",
+	         ice.pass, ice.port, mount);
+	return b;
+}
+
+/* ---- a listener: curl in the background ---- */
+
+static pid_t listen_start(const char *mount, const char *path, int secs)
+{
+	char url[256], max[16];
+	pid_t pid;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", ice.port, mount);
+	snprintf(max, sizeof(max), "%d", secs);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, STDERR_FILENO);
+		execlp("curl", "curl", "-s", "-o", path, "--max-time", max, url,
+		       (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Waits at most secs for the listener; kills it then. */
+static void listen_wait(pid_t pid, double secs)
+{
+	double end = now_s() + secs;
+	int status;
+
+	if (pid <= 0)
+		return;
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (now_s() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return;
+		}
+		sleep_s(0.05);
+	}
+}
+
+static bool ogginfo_clean(const char *path)
+{
+	char out[600];
+	int rc;
+
+	snprintf(out, sizeof(out), "%s.ogginfo", path);
+	rc = test_run("ogginfo '%s' >'%s' 2>&1", path, out);
+	if (rc != 0 || test_run("grep -qiE 'warning|error' '%s'", out) == 0) {
+		test_run("cat '%s' >&2", out);
+		return false;
+	}
+	return true;
+}
+
+/* Checks a listener's recording: valid, long enough, and titled. */
+static void check_recording(const char *path, double min_s,
+                            const char *const *titles, size_t n_titles,
+                            const char *what)
+{
+	OggVorbis_File vf;
+	double total;
+
+	if (ov_fopen(path, &vf) != 0) {
+		CHECKF(false, "%s: the recording does not open", what);
+		test_run("ls -l '%s' >&2", path);
+		return;
+	}
+	total = ov_time_total(&vf, -1);
+	CHECKF(total >= min_s, "%s: %.2f s recorded, want >= %.1f", what, total,
+	       min_s);
+	for (size_t i = 0; i < n_titles; i++) {
+		bool found = false;
+
+		for (long l = 0; l < ov_streams(&vf) && !found; l++) {
+			const char *t = vorbis_comment_query(
+			    ov_comment(&vf, (int)l), "TITLE", 0);
+
+			found = t && strcmp(t, titles[i]) == 0;
+		}
+		CHECKF(found, "%s: no link titled '%s' in the recording", what,
+		       titles[i]);
+	}
+	printf("%s: recorded %.2f s in %ld link(s)\n", what, total,
+	       ov_streams(&vf));
+	ov_clear(&vf);
+	CHECKF(ogginfo_clean(path), "%s: ogginfo complains", what);
+}
+
+/* ---- the source side ---- */
+
+struct stream {
+	struct output *o;
+	double t0;
+	unsigned long long frames;
+	double max_write_s;
+	int bad_rc; /* the first non-zero out_write() result */
+	unsigned writes;
+};
+
+static void stream_init(struct stream *s, struct output *o)
+{
+	memset(s, 0, sizeof(*s));
+	s->o = o;
+	s->t0 = now_s();
+}
+
+/* Writes one block of sine, timing out_write(); paced: waits for its
+ * time first (absolute, from the monotonic clock). */
+static void stream_block(struct stream *s, bool paced)
+{
+	static float buf[BLOCK * CHANNELS];
+	double t;
+	int rc;
+
+	if (paced)
+		sleep_until(s->t0 + (double)s->frames / RATE);
+	for (size_t i = 0; i < BLOCK; i++) {
+		float v = 0.4f * (float)sin(2 * M_PI * 440.0 *
+		                            (double)(s->frames + i) / RATE);
+
+		buf[2 * i] = buf[2 * i + 1] = v;
+	}
+	t = now_s();
+	rc = out_write(s->o, buf, BLOCK);
+	t = now_s() - t;
+	if (t > s->max_write_s)
+		s->max_write_s = t;
+	if (rc != 0 && !s->bad_rc)
+		s->bad_rc = rc;
+	s->frames += BLOCK;
+	s->writes++;
+}
+
+static double stream_time(const struct stream *s)
+{
+	return (double)s->frames / RATE;
+}
+
+static struct out_options options(void)
+{
+	struct out_options opt = {{RATE, CHANNELS},
+	                          0.3f,
+	                          0,
+	                          NULL,
+	                          "Pulse Test",
+	                          "Testing",
+	                          "test_shout.c",
+	                          "http://example.invalid/"};
+	return opt;
+}
+
+/* ---- spec parsing, no server ---- */
+
+static unsigned free_port(void)
+{
+	struct sockaddr_in a = {0};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	unsigned port = 0;
+
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static void test_specs(void)
+{
+	static const char *const bad[] = {
+	    "icecast://",
+	    "icecast://source:" SECRET "@:8000/x.ogg",
+	    "icecast://source:" SECRET "@host:99999/x.ogg",
+	    "icecast://source:" SECRET "@host:0/x.ogg",
+	    "icecast://source:" SECRET "@host:80a/x.ogg",
+	    "icecast://source:" SECRET "@host:/x.ogg",
+	    "icecast://source:" SECRET "@host:8000",
+	    "icecast://source:" SECRET "@host:8000/",
+	    "icecast://source:" SECRET "%zz@host/x.ogg",
+	    "icecast://source:" SECRET "%0a@host/x.ogg",
+	    "icecast://source:" SECRET "@host/x%00.ogg",
+	    "icecast://source:" SECRET "@[::1/x.ogg",
+	    "icecast://source:" SECRET "@[::1]x/x.ogg",
+	    "icecast://host/x.ogg", /* no password anywhere */
+	    "icecast://source@host/x.ogg",
+	    "http://source:" SECRET "@host/x.ogg",
+	    "",
+	    "file:",
+	};
+	struct out_options opt = options();
+	struct output *o;
+	char good[256], name[256];
+	const char *log;
+	unsigned port = free_port();
+	int rc;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		o = (struct output *)&opt;
+		capture_begin();
+		rc = out_open(&o, bad[i], &opt);
+		log = capture_end();
+		CHECKF(rc == -ERR_USAGE, "'%s': %d", bad[i], rc);
+		CHECKF(count_lines(log) == 1, "'%s': %d log lines", bad[i],
+		       count_lines(log));
+		CHECKF(!strstr(log, SECRET), "'%s': the password was logged",
+		       bad[i]);
+		CHECK(o == NULL);
+	}
+
+	/* Nothing listens: not fatal, retried in the background, and the
+	 * audio is dropped without blocking. */
+	snprintf(good, sizeof(good), "icecast://source:%s@127.0.0.1:%u/x.ogg",
+	         SECRET, port);
+	snprintf(name, sizeof(name), "icecast://127.0.0.1:%u/x.ogg", port);
+	capture_begin();
+	rc = out_open(&o, good, &opt);
+	log = capture_end();
+	CHECKF(rc == 0, "refused: out_open %d", rc);
+	CHECKF(count_lines(log) == 1, "refused: %d log lines",
+	       count_lines(log));
+	CHECK(!strstr(log, SECRET));
+	if (rc == 0) {
+		struct stream s;
+
+		CHECK(strcmp(out_name(o), name) == 0);
+		CHECK(!out_connected(o));
+		CHECK(out_begin_item(o, "Nobody hears this", NULL) == 0);
+		stream_init(&s, o);
+		capture_begin();
+		while (stream_time(&s) < 2.0)
+			stream_block(&s, true);
+		log = capture_end();
+		CHECK(s.bad_rc == 0);
+		CHECKF(s.max_write_s < MAX_WRITE_S,
+		       "refused: a write took %.3f s", s.max_write_s);
+		/* Tries at 0.5 and 1.5 s: one line each. */
+		CHECKF(count_str(log, "next try") >= 1 &&
+		           count_str(log, "next try") == count_lines(log),
+		       "refused: log while retrying:\n%s", log);
+		CHECK(!out_connected(o));
+		CHECK(out_close(o) == 0);
+	}
+
+	/* The password may come from the options; IPv6 in brackets. */
+	opt.password = SECRET;
+	snprintf(good, sizeof(good), "icecast://[::1]:%u/v6.ogg", port);
+	snprintf(name, sizeof(name), "icecast://[::1]:%u/v6.ogg", port);
+	capture_begin();
+	rc = out_open(&o, good, &opt);
+	log = capture_end();
+	CHECKF(rc == 0, "ipv6: out_open %d", rc);
+	CHECK(!strstr(log, SECRET));
+	if (rc == 0) {
+		CHECK(strcmp(out_name(o), name) == 0);
+		out_close(o);
+	}
+	CHECK(out_close(NULL) == 0);
+}
+
+/* ---- with the server ---- */
+
+static void test_auth_and_host(void)
+{
+	struct out_options opt = options();
+	struct output *o = NULL;
+	char s[256], want[256];
+	const char *log;
+	double t;
+	int rc;
+
+	/* A wrong password: quick, fatal, one clear line. */
+	snprintf(s, sizeof(s), "icecast://source:%s@127.0.0.1:%u/auth.ogg",
+	         SECRET, ice.port);
+	snprintf(want, sizeof(want),
+	         "icecast://127.0.0.1:%u/auth.ogg: the server refused the "
+	         "password for user 'source'",
+	         ice.port);
+	capture_begin();
+	t = now_s();
+	rc = out_open(&o, s, &opt);
+	t = now_s() - t;
+	log = capture_end();
+	CHECKF(rc == -ERR_AUTH, "wrong password: %d", rc);
+	CHECKF(t < 2.0, "wrong password: took %.2f s", t);
+	CHECKF(count_lines(log) == 1, "wrong password: %d lines",
+	       count_lines(log));
+	CHECKF(strstr(log, want) != NULL, "wrong password: log '%s'", log);
+	CHECK(!strstr(log, SECRET));
+	CHECK(o == NULL);
+
+	/* The same through the options, with another user name. */
+	opt.password = SECRET;
+	snprintf(s, sizeof(s), "icecast://dj@127.0.0.1:%u/auth.ogg", ice.port);
+	capture_begin();
+	rc = out_open(&o, s, &opt);
+	log = capture_end();
+	CHECKF(rc == -ERR_AUTH, "wrong password (options): %d", rc);
+	CHECK(strstr(log, "for user 'dj'") != NULL);
+	opt.password = NULL;
+
+	/* Percent-escapes in the user and password are decoded. */
+	{
+		char enc[200] = "";
+
+		for (const char *c = ice.pass; *c; c++)
+			snprintf(enc + strlen(enc), sizeof(enc) - strlen(enc),
+			         "%%%02X", (unsigned char)*c);
+		snprintf(s, sizeof(s),
+		         "icecast://so%%75rce:%s@127.0.0.1:%u/"
+		         "escaped.ogg",
+		         enc, ice.port);
+		rc = out_open(&o, s, &opt);
+		CHECKF(rc == 0, "escaped credentials: %d", rc);
+		if (rc == 0) {
+			CHECK(out_connected(o));
+			CHECK(out_close(o) == 0);
+		}
+	}
+
+	/* An unknown host. */
+	{
+		struct addrinfo *ai = NULL;
+		int gai =
+		    getaddrinfo("no-such-host.invalid", "8000", NULL, &ai);
+
+		if (ai)
+			freeaddrinfo(ai);
+		if (gai != EAI_NONAME) {
+			printf("note: the resolver says '%s' for "
+			       "no-such-host.invalid; unknown host not "
+			       "checked\n",
+			       gai_strerror(gai));
+			return;
+		}
+	}
+	capture_begin();
+	rc = out_open(&o, "icecast://source:x@no-such-host.invalid:8000/x.ogg",
+	              &opt);
+	log = capture_end();
+	CHECKF(rc == -ERR_HOST, "unknown host: %d", rc);
+	CHECK(count_lines(log) == 1);
+	CHECK(strstr(log, "unknown host 'no-such-host.invalid'") != NULL);
+	CHECK(o == NULL);
+}
+
+/* Watches the mount's title from a thread while the main one streams. */
+struct watch {
+	pthread_t thread;
+	const char *mount;
+	volatile bool stop;
+	char seen[8][128]; /* distinct titles, in order */
+	size_t n_seen;
+};
+
+static void *watch_main(void *arg)
+{
+	struct watch *w = arg;
+	char t[128];
+
+	while (!w->stop) {
+		if (ice_title(w->mount, t, sizeof(t)) && t[0] &&
+		    (w->n_seen == 0 || strcmp(w->seen[w->n_seen - 1], t)) &&
+		    w->n_seen < 8)
+			snprintf(w->seen[w->n_seen++], sizeof(w->seen[0]), "%s",
+			         t);
+		sleep_s(0.15);
+	}
+	return NULL;
+}
+
+static void test_stream(void)
+{
+	static const char *const titles[] = {"Song One", "Song Two"};
+	struct out_options opt = options();
+	struct output *o = NULL;
+	struct stream s;
+	struct watch w = {.mount = "/live.ogg"};
+	const char *rec = test_path("live-rec.ogg");
+	char dtitle[128];
+	pid_t listener;
+	int rc;
+
+	rc = out_open(&o, spec("/live.ogg"), &opt);
+	CHECKF(rc == 0, "stream: out_open %d", rc);
+	if (rc < 0)
+		return;
+	CHECK(out_connected(o));
+	CHECK(out_begin_item(o, titles[0], "Artist A") == 0);
+	stream_init(&s, o);
+	stream_block(&s, true);
+	CHECK(wait_title("/live.ogg", titles[0], 3));
+	s.t0 = now_s() - stream_time(&s);
+	listener = listen_start("/live.ogg", rec, 6);
+	pthread_create(&w.thread, NULL, watch_main, &w);
+	while (stream_time(&s) < 6.5) {
+		if (s.frames < 3 * RATE && s.frames + BLOCK >= 3 * RATE)
+			CHECK(out_begin_item(o, titles[1], "Artist B") == 0);
+		stream_block(&s, true);
+	}
+	w.stop = true;
+	pthread_join(w.thread, NULL);
+	CHECK(s.bad_rc == 0);
+	CHECKF(s.max_write_s < MAX_WRITE_S, "stream: a write took %.3f s",
+	       s.max_write_s);
+	CHECK(out_connected(o));
+	CHECKF(w.n_seen >= 2 && strcmp(w.seen[0], titles[0]) == 0 &&
+	           strcmp(w.seen[w.n_seen - 1], titles[1]) == 0,
+	       "stream: titles seen: %zu, first '%s', last '%s'", w.n_seen,
+	       w.seen[0], w.n_seen ? w.seen[w.n_seen - 1] : "");
+	CHECK(run_line(dtitle, sizeof(dtitle),
+	               "bash -c '. \"$0\"; ice_load \"$1\" && ice_field "
+	               "/live.ogg server_name' '%s/tests/lib.sh' '%s'",
+	               src_dir, ice.dir) == 0 &&
+	      strcmp(dtitle, "Pulse Test") == 0);
+	CHECK(out_close(o) == 0);
+	listen_wait(listener, 5);
+	check_recording(rec, 4.5, titles, 2, "stream");
+}
+
+/* A mount in use at startup is not fatal: it is retried until free. */
+static void test_busy_mount(void)
+{
+	struct out_options opt = options();
+	struct output *a = NULL, *b = NULL;
+	struct stream sa, sb;
+	const char *log;
+	double freed;
+	int rc;
+
+	rc = out_open(&a, spec("/busy.ogg"), &opt);
+	CHECKF(rc == 0, "busy: first out_open %d", rc);
+	if (rc < 0)
+		return;
+	out_begin_item(a, "Holder", NULL);
+	stream_init(&sa, a);
+	while (stream_time(&sa) < 0.5)
+		stream_block(&sa, true);
+	capture_begin();
+	rc = out_open(&b, spec("/busy.ogg"), &opt);
+	log = capture_end();
+	CHECKF(rc == 0, "busy: second out_open %d", rc);
+	CHECKF(count_lines(log) == 1 && strstr(log, "Mountpoint in use"),
+	       "busy: log '%s'", log);
+	if (rc < 0) {
+		out_close(a);
+		return;
+	}
+	CHECK(!out_connected(b));
+	out_begin_item(b, "Waiting", NULL);
+	stream_init(&sb, b);
+	sb.t0 = sa.t0 + stream_time(&sa) - stream_time(&sb);
+	/* Both stream for a second, then the holder goes. */
+	while (stream_time(&sa) < 1.5) {
+		stream_block(&sa, true);
+		stream_block(&sb, false);
+	}
+	CHECK(!out_connected(b));
+	out_close(a);
+	freed = now_s();
+	capture_begin();
+	while (!out_connected(b) && now_s() - freed < 8)
+		stream_block(&sb, true);
+	for (int i = 0; i < 20; i++)
+		stream_block(&sb, true);
+	log = capture_end();
+	printf("busy: connected %.2f s after the mount came free\n",
+	       now_s() - freed);
+	CHECK(out_connected(b));
+	CHECK(sb.bad_rc == 0);
+	CHECKF(sb.max_write_s < MAX_WRITE_S, "busy: a write took %.3f s",
+	       sb.max_write_s);
+	CHECK(strstr(log, "connected again") != NULL);
+	CHECK(wait_title("/busy.ogg", "Waiting", 3));
+	CHECK(out_close(b) == 0);
+}
+
+/* The server is killed mid-stream and comes back on the same port. */
+struct chaos {
+	pthread_t thread;
+	double kill_at, down_s;
+	double killed, back; /* when it was killed / ready again */
+	bool ok;
+};
+
+static void *chaos_main(void *arg)
+{
+	struct chaos *c = arg;
+	unsigned port = ice.port;
+
+	sleep_until(c->kill_at);
+	ice_down("KILL");
+	c->killed = now_s();
+	sleep_s(c->down_s);
+	c->ok = ice_up(port);
+	c->back = now_s();
+	return NULL;
+}
+
+static void test_restart(void)
+{
+	struct out_options opt = options();
+	struct output *o = NULL;
+	struct stream s;
+	struct chaos c = {0};
+	const char *rec = test_path("after-rec.ogg");
+	const char *const titles[] = {"Before"};
+	double lost = 0, again = 0;
+	const char *log;
+	pid_t listener;
+	int rc;
+
+	rc = out_open(&o, spec("/restart.ogg"), &opt);
+	CHECKF(rc == 0, "restart: out_open %d", rc);
+	if (rc < 0)
+		return;
+	CHECK(out_begin_item(o, "Before", "Crash Test") == 0);
+	stream_init(&s, o);
+	c.kill_at = s.t0 + 2.0;
+	c.down_s = 1.5;
+	pthread_create(&c.thread, NULL, chaos_main, &c);
+	capture_begin();
+	while (stream_time(&s) < 20) {
+		stream_block(&s, true);
+		if (!lost && !out_connected(o))
+			lost = now_s();
+		if (lost && !again && out_connected(o))
+			again = now_s();
+		if (again && now_s() - again > 1.0)
+			break;
+	}
+	pthread_join(c.thread, NULL);
+	/* A listener after the reconnect gets a whole stream. */
+	listener = listen_start("/restart.ogg", rec, 3);
+	while (stream_time(&s) < 40 && waitpid(listener, NULL, WNOHANG) == 0)
+		stream_block(&s, true);
+	listen_wait(listener, 3);
+	log = capture_end();
+	CHECK(c.ok);
+	CHECK(s.bad_rc == 0);
+	CHECKF(s.max_write_s < MAX_WRITE_S, "restart: a write took %.3f s",
+	       s.max_write_s);
+	CHECKF(lost > 0 && lost - c.killed < 1.0,
+	       "restart: the loss was noticed %.2f s after the kill",
+	       lost - c.killed);
+	CHECKF(again > 0 && again - c.back < 5.0,
+	       "restart: connected again %.2f s after the server was back",
+	       again - c.back);
+	printf("restart: lost %.2f s after the kill, back %.2f s after the "
+	       "server\n",
+	       lost - c.killed, again - c.back);
+	CHECK(count_str(log, "reconnecting in") == 1);
+	CHECK(count_str(log, "connected again") == 1);
+	CHECKF(count_lines(log) <= 8, "restart: %d log lines",
+	       count_lines(log));
+	CHECK(wait_title("/restart.ogg", "Before", 3));
+	check_recording(rec, 2.0, titles, 1, "after restart");
+	CHECK(out_close(o) == 0);
+}
+
+/* A server that stops reading: past the queue limit, reconnect. */
+static void test_stall(void)
+{
+	struct out_options opt = options();
+	struct output *o = NULL;
+	struct stream s;
+	const char *log;
+	double t0;
+	int rc;
+
+	opt.bitrate_kbps = 320;
+	rc = out_open(&o, spec("/stall.ogg"), &opt);
+	CHECKF(rc == 0, "stall: out_open %d", rc);
+	if (rc < 0)
+		return;
+	out_begin_item(o, "Stalled", NULL);
+	stream_init(&s, o);
+	kill(ice.pid, SIGSTOP);
+	t0 = now_s();
+	capture_begin();
+	/* Unpaced: fill the socket buffers and libshout's queue fast. */
+	while (out_connected(o) && now_s() - t0 < 60)
+		stream_block(&s, false);
+	log = capture_end();
+	kill(ice.pid, SIGCONT);
+	printf("stall: noticed after %.1f s of audio, %.1f s\n",
+	       stream_time(&s), now_s() - t0);
+	CHECK(!out_connected(o));
+	CHECK(s.bad_rc == 0);
+	CHECKF(s.max_write_s < MAX_WRITE_S, "stall: a write took %.3f s",
+	       s.max_write_s);
+	CHECKF(count_lines(log) == 1 && strstr(log, "not taking the stream"),
+	       "stall: log '%s'", log);
+	/* Once the server reads again it lets go of the old connection,
+	 * and the mount is taken back (after "mount in use", maybe). */
+	stream_init(&s, o);
+	while (!out_connected(o) && stream_time(&s) < 20)
+		stream_block(&s, true);
+	CHECK(out_connected(o));
+	CHECK(s.bad_rc == 0);
+	out_close(o);
+}
+
+int main(void)
+{
+	const char *env = getenv("PULSE_SRC");
+
+	if (env) {
+		snprintf(src_dir, sizeof(src_dir), "%s", env);
+	} else {
+		/* Run by hand: this file is in SRC/tests. */
+		snprintf(src_dir, sizeof(src_dir), "%s", __FILE__);
+		*strrchr(src_dir, '/') = '\0';
+		*strrchr(src_dir, '/') = '\0';
+	}
+	test_specs();
+	if (!test_have("icecast2") || !test_have("curl") ||
+	    !test_have("ogginfo")) {
+		printf("note: icecast2, curl or ogginfo missing; the server "
+		       "tests did not run\n");
+		return test_done();
+	}
+	if (!ice_up(0)) {
+		CHECKF(false, "tests/ice-up.sh could not start icecast2");
+		return test_done();
+	}
+	test_auth_and_host();
+	test_stream();
+	test_busy_mount();
+	test_restart();
+	test_stall();
+	ice_down("TERM");
+	return test_done();
+}
