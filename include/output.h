@@ -39,7 +39,7 @@ struct out_options {
  * server that is not up yet is retried in the background.
  */
 int out_open(struct output **out, const char *spec,
-	     const struct out_options *opt);
+             const struct out_options *opt);
 
 /* Ends the current item's logical bitstream and begins the next with
  * these tags. */

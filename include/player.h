@@ -42,7 +42,7 @@ struct player_stats {
  * code of the last output that failed when none is left.
  */
 int player_run(struct playlist *pl, struct output **outs, size_t *n_outs,
-	       const struct player_options *opt,
-	       volatile sig_atomic_t *stop, struct player_stats *stats);
+               const struct player_options *opt, volatile sig_atomic_t *stop,
+               struct player_stats *stats);
 
 #endif

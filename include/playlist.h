@@ -13,11 +13,11 @@
 #include <stddef.h>
 
 struct playlist_item {
-	char *path;   /* resolved absolute path */
-	char *title;  /* from #EXTINF, or NULL */
-	char *artist; /* from #EXTINF "Artist - Title", or NULL */
-	unsigned line;  /* line number in the playlist, for log lines */
-	bool failed;    /* could not be played; skipped from now on */
+	char *path;    /* resolved absolute path */
+	char *title;   /* from #EXTINF, or NULL */
+	char *artist;  /* from #EXTINF "Artist - Title", or NULL */
+	unsigned line; /* line number in the playlist, for log lines */
+	bool failed;   /* could not be played; skipped from now on */
 };
 
 struct playlist {
@@ -32,7 +32,7 @@ struct playlist {
  * negative code if the playlist itself cannot be read (logged once).
  */
 int playlist_load(struct playlist **out, const char *path,
-		  const char *library_root);
+                  const char *library_root);
 
 /* Parses one #EXTINF line's display part ("Artist - Title") into fresh
  * strings (either may come back NULL). 0, or -ENOMEM. */

@@ -24,7 +24,7 @@ struct source;
  * after one log line naming the path and the reason.
  */
 int source_open(struct source **out, const char *path,
-		const struct pcm_format *fmt);
+                const struct pcm_format *fmt);
 
 /*
  * Fills up to n frames of the station format. Returns the count, 0 at the

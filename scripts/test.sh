@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 
 echo "== format check"
-clang-format --dry-run --Werror src/*.c include/*.h tests/*.c tests/*.h bench/*.c
+clang-format --dry-run --Werror src/*.c src/*.h include/*.h tests/*.c tests/*.h tests/tools/*.c bench/*.c
 
 echo "== plain build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

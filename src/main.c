@@ -37,7 +37,8 @@ static void usage(FILE *f)
 	    " [options]\n"
 	    "       pulse-radio --help | --version\n"
 	    "\n"
-	    "Plays a playlist as one continuous Ogg/Vorbis stream, gapless, to\n"
+	    "Plays a playlist as one continuous Ogg/Vorbis stream, gapless, "
+	    "to\n"
 	    "an Icecast mount and/or a file. Each item is its own logical\n"
 	    "bitstream, so listeners see its TITLE and ARTIST.\n"
 	    "\n"
@@ -131,15 +132,15 @@ struct args {
 };
 
 static int parse_double(const char *s, const char *what, double lo, double hi,
-			double *v)
+                        double *v)
 {
 	char *end;
 
 	errno = 0;
 	*v = strtod(s, &end);
 	if (errno || end == s || *end || *v < lo || *v > hi) {
-		log_error("%s: '%s' is not a number from %g to %g", what, s,
-			  lo, hi);
+		log_error("%s: '%s' is not a number from %g to %g", what, s, lo,
+		          hi);
 		return -ERR_USAGE;
 	}
 	return 0;
@@ -173,7 +174,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_DURATION:
 			if (parse_double(optarg, "--duration", 0.001, 1e9,
-					 &a->play.max_seconds) < 0)
+			                 &a->play.max_seconds) < 0)
 				return -ERR_USAGE;
 			break;
 		case OPT_LIBRARY:
@@ -221,8 +222,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 			if (log_level_parse(optarg, &l) < 0) {
 				log_error("--log-level: '%s' is not one of "
-					  "error, warn, info, debug",
-					  optarg);
+				          "error, warn, info, debug",
+				          optarg);
 				return -ERR_USAGE;
 			}
 			log_set_level(l);
@@ -230,7 +231,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 		case OPT_SEED:
 			if (parse_double(optarg, "--seed", 1, 4294967295.0,
-					 &v) < 0)
+			                 &v) < 0)
 				return -ERR_USAGE;
 			a->play.seed = (unsigned)v;
 			break;
@@ -271,8 +272,8 @@ static int read_password(const char *path, char *buf, size_t len)
 	}
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH))
 		log_warn("--password-file %s is readable by every user; "
-			 "chmod 600 it",
-			 path);
+		         "chmod 600 it",
+		         path);
 	if (!fgets(buf, (int)len, f))
 		buf[0] = '\0';
 	fclose(f);
@@ -296,17 +297,17 @@ static int cmd_play(struct args *a)
 
 	if (!a->playlist) {
 		log_error("play: which playlist? (pulse-radio play "
-			  "PLAYLIST.m3u --output ...)");
+		          "PLAYLIST.m3u --output ...)");
 		return -ERR_USAGE;
 	}
 	if (!a->n_outputs) {
 		log_error("play: no --output given (icecast://... or "
-			  "file:PATH.ogg)");
+		          "file:PATH.ogg)");
 		return -ERR_USAGE;
 	}
 	if (a->password_file) {
-		rc = read_password(a->password_file, password,
-				   sizeof(password));
+		rc =
+		    read_password(a->password_file, password, sizeof(password));
 		if (rc < 0)
 			return rc;
 		a->out.password = password;
@@ -332,7 +333,7 @@ static int cmd_play(struct args *a)
 	}
 	rc = player_run(pl, outs, &n_outs, &a->play, &stop_flag, &st);
 	log_info("played %zu items, %.1f s of audio; %zu skipped", st.items,
-		 (double)st.frames / a->play.fmt.rate, st.skipped);
+	         (double)st.frames / a->play.fmt.rate, st.skipped);
 out:
 	for (size_t i = 0; i < n_outs; i++)
 		out_close(outs[i]);
@@ -368,7 +369,6 @@ int main(int argc, char **argv)
 			return 2;
 		return rc < 0 ? 1 : 0;
 	}
-	log_error("unknown command '%s' (try 'pulse-radio --help')",
-		  a.command);
+	log_error("unknown command '%s' (try 'pulse-radio --help')", a.command);
 	return 2;
 }

@@ -73,16 +73,17 @@ static int bad_spec(const char *shown, const char *why)
 	return -ERR_USAGE;
 }
 
-/* icecast://[USER[:PASSWORD]@]HOST[:PORT]/MOUNT; the password is never
- * logged, so errors show the spec only up to the '@'-less host part. */
+/* icecast://[USER[:PASSWORD]@]HOST[:PORT]/MOUNT. Errors show the spec
+ * from the host on: never the user info, which may hold the password. */
 static int parse_icecast(struct parsed *p, const char *spec,
                          const struct out_options *opt)
 {
 	const char *auth = spec + strlen(ICECAST_SCHEME);
 	const char *slash = strchr(auth, '/');
-	const char *at = NULL, *hostp, *hend, *portp = NULL, *colon;
+	const char *at = NULL, *hostp, *hend, *portp = NULL;
+	const char *why;
+	bool url_password = false;
 	char *d = p->buf;
-	const char *shown;
 
 	if (!slash)
 		slash = auth + strlen(auth);
@@ -92,17 +93,17 @@ static int parse_icecast(struct parsed *p, const char *spec,
 		if (*c == '@')
 			at = c;
 	hostp = at ? at + 1 : auth;
-	shown = hostp; /* what errors may show: never the user info */
 	if (*hostp == '[') {
 		hend = memchr(hostp, ']', (size_t)(slash - hostp));
+		why = "unclosed '[' in the host";
 		if (!hend)
-			return bad_spec(shown, "unclosed '[' in the host");
-		hostp++;
-		if (hend + 1 < slash) {
-			if (hend[1] != ':')
-				return bad_spec(shown, "junk after the host");
+			goto bad;
+		why = "junk after the host";
+		if (hend + 1 < slash && hend[1] != ':')
+			goto bad;
+		if (hend + 1 < slash)
 			portp = hend + 2;
-		}
+		hostp++;
 	} else {
 		hend = memchr(hostp, ':', (size_t)(slash - hostp));
 		if (hend)
@@ -110,60 +111,56 @@ static int parse_icecast(struct parsed *p, const char *spec,
 		else
 			hend = slash;
 	}
+	why = "no host (icecast://USER:PASSWORD@HOST:PORT/MOUNT)";
 	if (hend == hostp)
-		return bad_spec(shown, "no host (icecast://USER:PASSWORD@HOST:"
-		                       "PORT/MOUNT)");
+		goto bad;
 	p->t.port = DEFAULT_PORT;
 	if (portp) {
 		unsigned long port = 0;
 
-		if (portp == slash)
-			return bad_spec(shown, "empty port");
-		for (const char *c = portp; c < slash; c++) {
-			if (*c < '0' || *c > '9' || port > 65535)
-				return bad_spec(shown,
-				                "the port must be a "
-				                "number from 1 to 65535");
-			port = port * 10 + (unsigned long)(*c - '0');
-		}
-		if (port < 1 || port > 65535)
-			return bad_spec(shown,
-			                "the port must be a number from 1 to "
-			                "65535");
+		for (const char *c = portp; c < slash && port <= 65535; c++)
+			port = *c >= '0' && *c <= '9'
+			           ? port * 10 + (unsigned long)(*c - '0')
+			           : 65536;
+		why = "the port must be a number from 1 to 65535";
+		if (portp == slash || port < 1 || port > 65535)
+			goto bad;
 		p->t.port = (unsigned)port;
 	}
+	why = "the mount must start with '/' and have a name, as in /live.ogg";
 	if (*slash != '/' || !slash[1])
-		return bad_spec(shown, "the mount must start with '/' and "
-		                       "have a name, as in /live.ogg");
+		goto bad;
 
 	p->t.host = decode(&d, hostp, (size_t)(hend - hostp));
 	p->t.mount = decode(&d, slash, strlen(slash));
-	if (!p->t.host || !p->t.mount)
-		return bad_spec(shown, "bad %-escape or control character");
 	p->t.user = DEFAULT_USER;
 	p->t.password = opt->password;
 	if (at) {
-		colon = memchr(auth, ':', (size_t)(at - auth));
+		const char *colon = memchr(auth, ':', (size_t)(at - auth));
+
 		if (!colon)
 			colon = at;
-		if (colon > auth) {
+		if (colon > auth)
 			p->t.user = decode(&d, auth, (size_t)(colon - auth));
-			if (!p->t.user)
-				return bad_spec(shown, "bad %-escape in the "
-				                       "user name");
-		}
 		if (colon < at) {
+			url_password = true;
 			p->t.password =
 			    decode(&d, colon + 1, (size_t)(at - colon - 1));
-			if (!p->t.password)
-				return bad_spec(shown, "bad %-escape in the "
-				                       "password");
 		}
 	}
+	why = "a bad %-escape, or a control character";
+	if (!p->t.host || !p->t.mount || !p->t.user ||
+	    (url_password && !p->t.password))
+		goto bad;
+	why = "no source password (give it in the URL or as the password "
+	      "option)";
 	if (!p->t.password || !*p->t.password)
-		return bad_spec(shown, "no source password (give it in the "
-		                       "URL or as the password option)");
+		goto bad;
 	return 0;
+bad:
+	log_error("output 'icecast://%s%s': %s", at ? "...@" : "",
+	          at ? at + 1 : auth, why);
+	return -ERR_USAGE;
 }
 
 static char *make_name(const struct out_target *t, bool icecast)

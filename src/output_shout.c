@@ -418,9 +418,7 @@ static bool flush_queue(struct output *o)
 	rc = shout_send(s->sh, NULL, 0);
 	pipe_unblock(&g);
 	if (rc != SHOUTERR_SUCCESS && !still_trying(rc)) {
-		snprintf(why, sizeof(why), "the server went away (%s)",
-		         shout_get_error(s->sh));
-		conn_lost(o, why);
+		conn_lost(o, "the connection to the server broke");
 		return false;
 	}
 	queued = shout_queuelen(s->sh);
@@ -457,7 +455,6 @@ static int shout_write(struct output *o, const unsigned char *data, size_t len)
 	struct shout_out *s = o->priv;
 	struct pipe_guard g;
 	ssize_t sent;
-	char why[128];
 
 	if (s->state != ST_CONNECTED)
 		return 0; /* lost within this block: drop the rest */
@@ -465,9 +462,7 @@ static int shout_write(struct output *o, const unsigned char *data, size_t len)
 	sent = shout_send_raw(s->sh, data, len);
 	pipe_unblock(&g);
 	if (sent != (ssize_t)len) {
-		snprintf(why, sizeof(why), "the server went away (%s)",
-		         shout_get_error(s->sh));
-		conn_lost(o, why);
+		conn_lost(o, "the connection to the server broke");
 		return 0;
 	}
 	/* shout_send_raw() queues what the socket did not take and hides a

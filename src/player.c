@@ -45,7 +45,7 @@ static long long mono_ns(void)
 static void sleep_until_ns(long long t)
 {
 	struct timespec ts = {.tv_sec = (time_t)(t / 1000000000LL),
-			      .tv_nsec = (long)(t % 1000000000LL)};
+	                      .tv_nsec = (long)(t % 1000000000LL)};
 
 	/* EINTR: a signal came; the caller checks its stop flag. */
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
@@ -96,7 +96,7 @@ static bool any_playable(const struct playlist *pl)
 /* Opens the next playable item; NULL at the end of a pass with once set,
  * or when nothing is playable (*rc set). */
 static struct source *next_item(struct player *p, struct playlist_item **it,
-				struct player_stats *st, int *rc)
+                                struct player_stats *st, int *rc)
 {
 	struct source *src;
 
@@ -135,7 +135,7 @@ static const char *pick(const char *tag, const char *fallback)
 }
 
 static void item_tags(const struct source *src, const struct playlist_item *it,
-		      char *title, size_t title_len, const char **artist)
+                      char *title, size_t title_len, const char **artist)
 {
 	const char *base = strrchr(it->path, '/');
 	const char *t = pick(source_title(src), it->title);
@@ -165,7 +165,7 @@ static void drop_output(struct output **outs, size_t *n, size_t i)
 
 /* Sends one block to every output; drops those that fail for good. */
 static int send_block(struct output **outs, size_t *n, const float *frames,
-		      size_t nframes)
+                      size_t nframes)
 {
 	int last_rc = 0;
 
@@ -174,7 +174,7 @@ static int send_block(struct output **outs, size_t *n, const float *frames,
 
 		if (rc < 0) {
 			log_error("%s: output failed (%s); the others go on",
-				  out_name(outs[i]), err_str(rc));
+			          out_name(outs[i]), err_str(rc));
 			drop_output(outs, n, i);
 			last_rc = rc;
 			continue;
@@ -185,25 +185,25 @@ static int send_block(struct output **outs, size_t *n, const float *frames,
 }
 
 static void begin_item(struct output **outs, size_t n, const char *title,
-		       const char *artist)
+                       const char *artist)
 {
 	for (size_t i = 0; i < n; i++)
 		out_begin_item(outs[i], title, artist);
 }
 
 int player_run(struct playlist *pl, struct output **outs, size_t *n_outs,
-	       const struct player_options *opt,
-	       volatile sig_atomic_t *stop, struct player_stats *stats)
+               const struct player_options *opt, volatile sig_atomic_t *stop,
+               struct player_stats *stats)
 {
 	struct player p = {.pl = pl, .opt = opt, .last = (size_t)-1};
 	struct player_stats st = {0};
-	size_t block = opt->block_frames ? opt->block_frames
-					 : DEFAULT_BLOCK_FRAMES;
+	size_t block =
+	    opt->block_frames ? opt->block_frames : DEFAULT_BLOCK_FRAMES;
 	unsigned ch = opt->fmt.channels;
 	unsigned long long limit =
 	    opt->max_seconds > 0
-		? (unsigned long long)(opt->max_seconds * opt->fmt.rate + 0.5)
-		: 0;
+	        ? (unsigned long long)(opt->max_seconds * opt->fmt.rate + 0.5)
+	        : 0;
 	struct source *src = NULL;
 	struct playlist_item *it = NULL;
 	float *buf = NULL;
@@ -222,7 +222,7 @@ int player_run(struct playlist *pl, struct output **outs, size_t *n_outs,
 		goto out;
 	}
 	p.rng = opt->seed ? opt->seed
-			  : (unsigned)(mono_ns() ^ ((long long)getpid() << 16));
+	                  : (unsigned)(mono_ns() ^ ((long long)getpid() << 16));
 	if (!p.rng)
 		p.rng = 1;
 	new_pass(&p);
@@ -240,7 +240,7 @@ int player_run(struct playlist *pl, struct output **outs, size_t *n_outs,
 				break;
 			item_tags(src, it, title, sizeof(title), &artist);
 			log_info("on air: %s%s%s (%s)", artist,
-				 artist[0] ? " - " : "", title, it->path);
+			         artist[0] ? " - " : "", title, it->path);
 			begin_item(outs, *n_outs, title, artist);
 			st.items++;
 			item_frames = 0;
@@ -258,7 +258,7 @@ int player_run(struct playlist *pl, struct output **outs, size_t *n_outs,
 				 * playlist of such files would spin. */
 				if (n == 0)
 					log_warn("%s: no audio in it; skipped",
-						 it->path);
+					         it->path);
 				it->failed = true;
 				st.skipped++;
 			}
@@ -270,14 +270,15 @@ int player_run(struct playlist *pl, struct output **outs, size_t *n_outs,
 		st.frames += (unsigned long long)n;
 		item_frames += (unsigned long long)n;
 		if (opt->realtime) {
-			long long due = t0 + (long long)(st.frames * 1000000000ULL /
-							 opt->fmt.rate);
+			long long due =
+			    t0 + (long long)(st.frames * 1000000000ULL /
+			                     opt->fmt.rate);
 			long long now = mono_ns();
 
 			if (now - due > MAX_LATE_NS) {
 				log_warn("fell %.1f s behind real time; "
-					 "carrying on from now",
-					 (double)(now - due) / 1e9);
+				         "carrying on from now",
+				         (double)(now - due) / 1e9);
 				t0 += now - due;
 			} else if (due > now) {
 				sleep_until_ns(due);

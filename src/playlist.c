@@ -31,8 +31,8 @@ static void trim(char *s)
 {
 	size_t n = strlen(s);
 
-	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' ||
-		     s[n - 1] == ' ' || s[n - 1] == '\t'))
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' ||
+	             s[n - 1] == '\t'))
 		s[--n] = '\0';
 }
 
@@ -111,15 +111,14 @@ static bool inside(const char *path, const char *root)
 	       (path[n] == '/' || path[n] == '\0');
 }
 
-static int add_item(struct playlist *pl, size_t *cap, char *path,
-		    char *artist, char *title, unsigned line)
+static int add_item(struct playlist *pl, size_t *cap, char *path, char *artist,
+                    char *title, unsigned line)
 {
 	struct playlist_item *it;
 
 	if (pl->count == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 16;
-		struct playlist_item *n =
-		    realloc(pl->items, ncap * sizeof(*n));
+		struct playlist_item *n = realloc(pl->items, ncap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
@@ -144,7 +143,7 @@ static int add_item(struct playlist *pl, size_t *cap, char *path,
  * URL, missing or outside, with the reason in why.
  */
 static char *resolve(const char *dir, const char *root, const char *entry,
-		     char *why, size_t why_len)
+                     char *why, size_t why_len)
 {
 	char joined[PATH_MAX + 1], real[PATH_MAX + 1];
 	int n;
@@ -171,14 +170,14 @@ static char *resolve(const char *dir, const char *root, const char *entry,
 	}
 	if (!inside(real, root)) {
 		snprintf(why, why_len, "%.200s is outside the library %.200s",
-			 entry, root);
+		         entry, root);
 		return NULL;
 	}
 	return strdup(real);
 }
 
 int playlist_load(struct playlist **out, const char *path,
-		  const char *library_root)
+                  const char *library_root)
 {
 	char dir[PATH_MAX + 1], root[PATH_MAX + 1], why[512];
 	struct playlist *pl;
@@ -199,7 +198,7 @@ int playlist_load(struct playlist **out, const char *path,
 	if (!f) {
 		rc = -errno;
 		log_error("%s: cannot read the playlist: %s", path,
-			  strerror(errno));
+		          strerror(errno));
 		goto fail;
 	}
 	if (!realpath(path, dir)) {
@@ -213,7 +212,7 @@ int playlist_load(struct playlist **out, const char *path,
 	if (!realpath(library_root ? library_root : dir, root)) {
 		rc = -errno;
 		log_error("%s: library folder: %s", library_root,
-			  strerror(errno));
+		          strerror(errno));
 		goto fail;
 	}
 	while ((len = getline(&line, &line_cap, f)) >= 0) {
@@ -225,8 +224,8 @@ int playlist_load(struct playlist **out, const char *path,
 			s += 3; /* UTF-8 byte order mark (M3U8) */
 		if ((size_t)len != strlen(line)) {
 			/* Text has no NUL bytes: this is not a playlist. */
-			log_error("%s:%u: not a text playlist (NUL byte)",
-				  path, lineno);
+			log_error("%s:%u: not a text playlist (NUL byte)", path,
+			          lineno);
 			rc = -ERR_FORMAT;
 			goto fail;
 		}
@@ -240,7 +239,7 @@ int playlist_load(struct playlist **out, const char *path,
 				free(artist);
 				free(title);
 				rc = playlist_parse_extinf(s + 8, &artist,
-							   &title);
+				                           &title);
 				if (rc < 0)
 					goto fail;
 			}
@@ -250,8 +249,8 @@ int playlist_load(struct playlist **out, const char *path,
 		if (!resolved && ++skipped <= MAX_SKIP_LINES)
 			log_warn("%s:%u: skipped: %s", path, lineno, why);
 		if (resolved) {
-			rc = add_item(pl, &cap, resolved, artist, title,
-				      lineno);
+			rc =
+			    add_item(pl, &cap, resolved, artist, title, lineno);
 			if (rc < 0) {
 				free(resolved);
 				goto fail;
@@ -264,7 +263,7 @@ int playlist_load(struct playlist **out, const char *path,
 	}
 	if (skipped > MAX_SKIP_LINES)
 		log_warn("%s: %u more lines skipped", path,
-			 skipped - MAX_SKIP_LINES);
+		         skipped - MAX_SKIP_LINES);
 	free(line);
 	free(artist);
 	free(title);

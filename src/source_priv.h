@@ -22,7 +22,7 @@ struct resampler;
 #define SOURCE_MAX_CHANNELS 8
 #define SOURCE_MIN_RATE 8000
 #define SOURCE_MAX_RATE 192000
-/* Bytes of the file's start given to probe() (fewer if the file is). */
+/* Bytes of the file's start given to probe(), or all of a shorter one. */
 #define SOURCE_HEAD_BYTES 64
 /* The most frames source.c asks ops->read() for in one call. */
 #define SOURCE_READ_MAX 65536

@@ -6,10 +6,10 @@
 # play, gapless; a playlist with nothing playable is an error, not silence.
 set -euo pipefail
 : "${PULSE_RADIO:?} ${OGGCHECK:?} ${PULSE_SRC:?}"
+source "$PULSE_SRC/tests/lib.sh"
 source "$PULSE_SRC/tests/media.sh"
-source "$PULSE_SRC/tests/check.sh"
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+lib_on_exit "rm -rf '$T'"
 mkdir "$T/lib"
 L=$T/lib
 
@@ -52,25 +52,25 @@ EOF2
 rc=0
 "$PULSE_RADIO" play "$L/list.m3u" --once --output "file:$T/out.ogg" 2>"$T/log" || rc=$?
 cat "$T/log"
-check "exit status 0 with bad entries around good ones (got $rc)" test "$rc" -eq 0
+t_check "exit status 0 with bad entries around good ones (got $rc)" test "$rc" -eq 0
 for bad in zero.mp3 text.ogg png.mp3 missing.mp3 http:// outside.wav; do
 	n=$(grep -c -- "$bad" "$T/log" || true)
-	check "one log line for $bad (got $n)" test "$n" -eq 1
+	t_check "one log line for $bad (got $n)" test "$n" -eq 1
 done
 for odd in trunc.mp3 lying.wav; do
 	n=$(grep -v 'on air' "$T/log" | grep -c -- "$odd" || true)
-	check "at most one warning for $odd (got $n)" test "$n" -le 1
+	t_check "at most one warning for $odd (got $n)" test "$n" -le 1
 done
-check "no sanitizer report" bash -c "! grep -q 'Sanitizer' '$T/log'"
-check "ogginfo accepts the output" ogginfo -q "$T/out.ogg"
+t_check "no sanitizer report" bash -c "! grep -q 'Sanitizer' '$T/log'"
+t_check "ogginfo accepts the output" ogginfo -q "$T/out.ogg"
 "$OGGCHECK" "$T/out.ogg" >"$T/check" || true
 cat "$T/check"
-check "the four playable items aired" test "$(grep -c '^link' "$T/check")" -eq 4
+t_check "the four playable items aired" test "$(grep -c '^link' "$T/check")" -eq 4
 lying=$(awk '/^link 2 / {print $8}' "$T/check")
-check "the lying WAV played what is really there (${lying:-none} frames)" \
+t_check "the lying WAV played what is really there (${lying:-none} frames)" \
 	within "${lying:-0}" 88200 2
 trunc=$(awk '/^link 1 / {print $8}' "$T/check")
-check "the truncated MP3 played about its first half (${trunc:-none} frames)" \
+t_check "the truncated MP3 played about its first half (${trunc:-none} frames)" \
 	within "${trunc:-0}" 132300 8000
 
 # Nothing playable: a clear error and a non-zero exit, not a silent stream.
@@ -78,17 +78,17 @@ printf 'zero.mp3\ntext.ogg\npng.mp3\nmissing.mp3\n' >"$L/bad.m3u"
 rc=0
 timeout 30 "$PULSE_RADIO" play "$L/bad.m3u" --output "file:$T/bad.ogg" 2>"$T/log2" || rc=$?
 cat "$T/log2"
-check "nothing playable: exit 1 (got $rc)" test "$rc" -eq 1
-check "nothing playable: said so" grep -q 'nothing playable' "$T/log2"
+t_check "nothing playable: exit 1 (got $rc)" test "$rc" -eq 1
+t_check "nothing playable: said so" grep -q 'nothing playable' "$T/log2"
 
 : >"$L/empty.m3u"
 rc=0
 timeout 30 "$PULSE_RADIO" play "$L/empty.m3u" --output "file:$T/e.ogg" 2>"$T/log3" || rc=$?
-check "empty playlist: exit 1 (got $rc), one line" \
+t_check "empty playlist: exit 1 (got $rc), one line" \
 	test "$rc" -eq 1 -a "$(wc -l <"$T/log3")" -eq 1
 rc=0
 "$PULSE_RADIO" play "$L/nope.m3u" --output "file:$T/e.ogg" 2>"$T/log4" || rc=$?
-check "missing playlist: exit 1 (got $rc), one line" \
+t_check "missing playlist: exit 1 (got $rc), one line" \
 	test "$rc" -eq 1 -a "$(wc -l <"$T/log4")" -eq 1
 
 # Usage errors: exit 2 with a message, no stream.
@@ -99,10 +99,10 @@ for args in "play $L/list.m3u" "play $L/list.m3u --output ftp://x/y" \
 	rc=0
 	# shellcheck disable=SC2086
 	"$PULSE_RADIO" $args 2>"$T/ulog" >/dev/null || rc=$?
-	check "usage error '$args': exit 2 (got $rc) with a message" \
+	t_check "usage error '$args': exit 2 (got $rc) with a message" \
 		test "$rc" -eq 2 -a -s "$T/ulog"
 done
-check "--help" bash -c "'$PULSE_RADIO' --help | grep -q 'Usage: pulse-radio play'"
-check "--version" bash -c "'$PULSE_RADIO' --version | grep -q '^pulse-radio [0-9]'"
+t_check "--help" bash -c "'$PULSE_RADIO' --help | grep -q 'Usage: pulse-radio play'"
+t_check "--version" bash -c "'$PULSE_RADIO' --version | grep -q '^pulse-radio [0-9]'"
 
-check_done
+t_done

@@ -6,10 +6,10 @@
 # to the frame: each item's frames at the station rate, gapless.
 set -euo pipefail
 : "${PULSE_RADIO:?} ${OGGCHECK:?} ${PULSE_SRC:?}"
+source "$PULSE_SRC/tests/lib.sh"
 source "$PULSE_SRC/tests/media.sh"
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-source "$PULSE_SRC/tests/check.sh"
+lib_on_exit "rm -rf '$T'"
 
 # name secs rate channels freq title artist
 items=(
@@ -43,10 +43,10 @@ elapsed=$(python3 -c "print(f'{$end - $start:.2f}')")
 echo "rendered 600 s of programme in $elapsed s"
 # Not a speed test (bench/ does that): only a guard that the file output is
 # not paced in real time.
-check "file output runs faster than real time" \
+t_check "file output runs faster than real time" \
 	within "$elapsed" 0 120
 
-check "ogginfo accepts the file" ogginfo -q "$T/out.ogg"
+t_check "ogginfo accepts the file" ogginfo -q "$T/out.ogg"
 # ffmpeg decodes every link. On any long chained Ogg, ffmpeg 5.1 prints
 # "failed to create or replace stream" (probing the duration) and "non
 # monotonically increasing dts" at some link boundaries, then decodes it all:
@@ -56,29 +56,29 @@ check "ogginfo accepts the file" ogginfo -q "$T/out.ogg"
 ffmpeg -v error -nostdin -i "$T/out.ogg" -f s16le - 2>"$T/ff.err" | wc -c >"$T/ff.bytes"
 grep -vE 'failed to create or replace stream|non monotonically increasing dts' "$T/ff.err" >"$T/ff.other" || true
 cat "$T/ff.err"
-check "ffmpeg decodes the file with no other error" test ! -s "$T/ff.other"
+t_check "ffmpeg decodes the file with no other error" test ! -s "$T/ff.other"
 ff_frames=$(($(cat "$T/ff.bytes") / 4))
 "$OGGCHECK" "$T/out.ogg" >"$T/check"
 cat "$T/check"
-check "one logical bitstream per item" \
+t_check "one logical bitstream per item" \
 	test "$(grep -c '^link' "$T/check")" -eq "${#items[@]}"
 i=0
 total=0
 while read -r _ _ _ rate _ channels _ frames title artist; do
 	read -r want wtitle wartist name <<<"${expect[$i]}"
 	total=$((total + want))
-	check "$name: station format" test "$rate $channels" = "44100 2"
-	check "$name: title and artist" test "$title $artist" = "title=$wtitle artist=$wartist"
+	t_check "$name: station format" test "$rate $channels" = "44100 2"
+	t_check "$name: title and artist" test "$title $artist" = "title=$wtitle artist=$wartist"
 	# Resampling may round the last frame either way.
-	check "$name: $frames frames, expected $want" \
+	t_check "$name: $frames frames, expected $want" \
 		within "$frames" "$want" 2
 	i=$((i + 1))
 done < <(grep '^link' "$T/check")
 got=$(awk '/^total_frames/ {print $2}' "$T/check")
-check "total $got frames, expected $total (600 s)" \
+t_check "total $got frames, expected $total (600 s)" \
 	within "$got" "$total" 10
 # ffmpeg keeps a link's first decoder delay: a few hundred frames per file.
-check "ffmpeg decoded $ff_frames frames, expected $total" \
+t_check "ffmpeg decoded $ff_frames frames, expected $total" \
 	within "$ff_frames" "$total" 2000
 
-check_done
+t_done

@@ -28,7 +28,7 @@ static void test_extinf(void)
 	free(a);
 	free(t);
 	CHECK(playlist_parse_extinf("-1 tvg-name=\"x, y\",Only Title", &a,
-				    &t) == 0);
+	                            &t) == 0);
 	CHECK(a == NULL);
 	CHECK(t && strcmp(t, "Only Title") == 0);
 	free(t);
@@ -42,28 +42,27 @@ static void test_load(void)
 {
 	struct playlist *pl;
 	char lib[512], list[600], outside[600];
-	const char *m3u =
-	    "\xef\xbb\xbf#EXTM3U\r\n"
-	    "#EXTINF:10,Band - First\r\n"
-	    "a.wav\r\n"
-	    "\n"
-	    "  # a comment\n"
-	    "sub/b.wav\n"
-	    "http://example.invalid/stream.mp3\n"
-	    "../secret.wav\n"
-	    "missing.wav\n"
-	    "sub/../a.wav\n"
-	    "link.wav\n"
-	    "#EXTINF:5,Dropped Title\n"
-	    "also-missing.wav\n"
-	    "c.wav\n";
+	const char *m3u = "\xef\xbb\xbf#EXTM3U\r\n"
+	                  "#EXTINF:10,Band - First\r\n"
+	                  "a.wav\r\n"
+	                  "\n"
+	                  "  # a comment\n"
+	                  "sub/b.wav\n"
+	                  "http://example.invalid/stream.mp3\n"
+	                  "../secret.wav\n"
+	                  "missing.wav\n"
+	                  "sub/../a.wav\n"
+	                  "link.wav\n"
+	                  "#EXTINF:5,Dropped Title\n"
+	                  "also-missing.wav\n"
+	                  "c.wav\n";
 
 	snprintf(lib, sizeof(lib), "%s/lib", test_tmpdir());
 	CHECK(test_run("mkdir -p '%s/sub'", lib) == 0);
 	CHECK(test_write_sine_wav(test_path("lib/a.wav"), 8000, 1, 0.1, 440) ==
 	      0);
 	CHECK(test_write_sine_wav(test_path("lib/sub/b.wav"), 8000, 1, 0.1,
-				  440) == 0);
+	                          440) == 0);
 	CHECK(test_write_sine_wav(test_path("lib/c.wav"), 8000, 1, 0.1, 440) ==
 	      0);
 	snprintf(outside, sizeof(outside), "%s/secret.wav", test_tmpdir());
@@ -110,7 +109,7 @@ static void test_load(void)
 			junk[i] = (unsigned char)rand();
 		junk[100] = 0;
 		CHECK(test_write_file(test_path("lib/junk.m3u"), junk,
-				      sizeof(junk)) == 0);
+		                      sizeof(junk)) == 0);
 		CHECK(playlist_load(&pl, test_path("lib/junk.m3u"), NULL) ==
 		      -ERR_FORMAT);
 		CHECK(pl == NULL);
@@ -122,11 +121,9 @@ static void test_load(void)
 
 		for (int i = 0; i < 200; i++)
 			n += (size_t)snprintf(text + n, sizeof(text) - n,
-					      "../../etc/passwd%d\n", i);
-		CHECK(test_write_file(test_path("lib/text.m3u"), text, n) ==
-		      0);
-		CHECK(playlist_load(&pl, test_path("lib/text.m3u"), NULL) ==
-		      0);
+			                      "../../etc/passwd%d\n", i);
+		CHECK(test_write_file(test_path("lib/text.m3u"), text, n) == 0);
+		CHECK(playlist_load(&pl, test_path("lib/text.m3u"), NULL) == 0);
 		CHECK(pl && pl->count == 0);
 		playlist_free(pl);
 	}

@@ -792,6 +792,9 @@ static void test_refusals(void)
 	test_write_file(fixture("image.mp3"), png, sizeof(png));
 	expect_refused(fixture("image.mp3"), -ERR_FORMAT, "PNG as .mp3");
 	expect_refused(test_tmpdir(), -ERR_FORMAT, "a directory");
+	/* A FIFO with no writer: refused at once, not waited on. */
+	if (mkfifo(fixture("fifo.wav"), 0600) == 0)
+		expect_refused(fixture("fifo.wav"), -ERR_FORMAT, "a FIFO");
 
 	/* "OggS" then noise. */
 	srand(99);

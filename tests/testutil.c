@@ -22,7 +22,7 @@ const char *test_tmpdir(void)
 		const char *base = getenv("TMPDIR");
 
 		snprintf(tmpdir, sizeof(tmpdir), "%s/pulse-test-XXXXXX",
-			 base ? base : "/tmp");
+		         base ? base : "/tmp");
 		if (!mkdtemp(tmpdir)) {
 			perror("mkdtemp");
 			exit(2);
@@ -48,7 +48,7 @@ static void put_le(FILE *f, uint32_t v, int bytes)
 }
 
 int test_write_sine_wav(const char *path, unsigned rate, unsigned channels,
-			double seconds, double freq_hz)
+                        double seconds, double freq_hz)
 {
 	FILE *f = fopen(path, "wb");
 	uint32_t frames = (uint32_t)lround(seconds * rate);

@@ -19,7 +19,7 @@ extern int test_checks;
 		if (!(cond)) {                                                 \
 			test_failures++;                                       \
 			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
+			        __LINE__, #cond);                              \
 		}                                                              \
 	} while (0)
 
@@ -29,7 +29,7 @@ extern int test_checks;
 		if (!(cond)) {                                                 \
 			test_failures++;                                       \
 			fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, \
-				__LINE__, #cond);                              \
+			        __LINE__, #cond);                              \
 			fprintf(stderr, __VA_ARGS__);                          \
 			fputc('\n', stderr);                                   \
 		}                                                              \
@@ -42,7 +42,7 @@ const char *test_path(const char *name);
 
 /* Writes a 16-bit PCM WAV of a sine at freq_hz, amplitude 0.5. */
 int test_write_sine_wav(const char *path, unsigned rate, unsigned channels,
-			double seconds, double freq_hz);
+                        double seconds, double freq_hz);
 /* Writes bytes to a file. */
 int test_write_file(const char *path, const void *data, size_t len);
 /* Runs a shell command quietly; its exit status. */

@@ -58,12 +58,13 @@ int main(int argc, char **argv)
 				vorbis_info *vi = ov_info(&vf, cur);
 				vorbis_comment *vc = ov_comment(&vf, cur);
 
-				printf("link %d rate %ld channels %d frames %lld "
-				       "title=%s artist=%s\n",
-				       cur, vi ? vi->rate : 0L,
-				       vi ? vi->channels : 0, link_frames,
-				       comment(vc, "TITLE"),
-				       comment(vc, "ARTIST"));
+				printf(
+				    "link %d rate %ld channels %d frames %lld "
+				    "title=%s artist=%s\n",
+				    cur, vi ? vi->rate : 0L,
+				    vi ? vi->channels : 0, link_frames,
+				    comment(vc, "TITLE"),
+				    comment(vc, "ARTIST"));
 			}
 			if (n == 0)
 				break;
@@ -77,8 +78,8 @@ int main(int argc, char **argv)
 		link_frames += n;
 		total += n;
 	}
-	printf("total_frames %lld\npeak %.4f\nholes %d\n", total,
-	       (double)peak, holes);
+	printf("total_frames %lld\npeak %.4f\nholes %d\n", total, (double)peak,
+	       holes);
 	ov_clear(&vf);
 	return 0;
 }

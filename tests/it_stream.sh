@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# it_stream.sh - on air through a real Icecast: a looping playlist of MP3,
+# Ogg and WAV at 22050/44100/48000 Hz, mono and stereo, streamed in real time;
+# curl records the listener side for 22 s. Proves with real clients that the
+# recording is valid Ogg/Vorbis (ogginfo), that its decoded length matches the
+# wall time it was recorded for within 2%, and that the titles on Icecast's
+# /status-json.xsl and in the stream follow the playlist. SIGINT ends it
+# cleanly.
+set -euo pipefail
+: "${PULSE_RADIO:?} ${OGGCHECK:?} ${PULSE_SRC:?}"
+source "$PULSE_SRC/tests/lib.sh"
+source "$PULSE_SRC/tests/media.sh"
+source "$PULSE_SRC/tests/stream_fixture.sh"
+T=$(mktemp -d)
+lib_on_exit "rm -rf '$T'"
+
+stream_fixture "$T"
+ice_start
+mount=/pulse.ogg
+"$PULSE_RADIO" play "$T/list.m3u" \
+	--output "icecast://source:$ICE_PASS@127.0.0.1:$ICE_PORT$mount" \
+	--name "Pulse Test" --genre Test 2>"$T/log" &
+pid=$!
+lib_on_exit "kill -9 $pid"
+t_check "the mount is on air within 10 s" ice_wait_mount "$mount" 10
+
+# Icecast's idea of the title, twice a second, while we listen.
+(
+	end=$((SECONDS + 24))
+	while ((SECONDS < end)); do
+		ice_title "$mount" 2>/dev/null || true
+		echo
+		sleep 0.5
+	done
+) >"$T/titles" &
+poller=$!
+start=$(date +%s.%N)
+ice_record "$mount" "$T/rec.ogg" 22 || true
+end=$(date +%s.%N)
+wait "$poller"
+wall=$(python3 -c "print($end - $start)")
+
+t_check "ogginfo: the recording is valid Ogg/Vorbis" ogginfo_ok "$T/rec.ogg" live
+"$OGGCHECK" "$T/rec.ogg" >"$T/check" || true
+cat "$T/check"
+frames=$(awk '/^total_frames/ {print $2}' "$T/check")
+secs=$(python3 -c "print(${frames:-0} / 44100)")
+echo "recorded for $wall s of wall time, decoded $secs s of audio"
+t_check "decoded length within 2% of the wall time" \
+	within "$secs" "$wall" "$(python3 -c "print($wall * 0.02)")"
+ffmpeg -v error -nostdin -i "$T/rec.ogg" -f null - 2>"$T/ff.err" || true
+t_check "ffmpeg decodes the recording" \
+	bash -c "! grep -vE 'failed to create or replace stream|non monotonically' '$T/ff.err'"
+
+mapfile -t seen < <(grep -v '^$' "$T/titles" | uniq)
+echo "titles on /status-json.xsl: ${seen[*]}"
+t_check "Icecast's titles follow the playlist" follows_playlist "${seen[@]}"
+mapfile -t links < <(sed -n 's/^link .* title=\(.*\) artist=.*/\1/p' "$T/check")
+echo "titles in the stream: ${links[*]}"
+t_check "the stream's titles follow the playlist" follows_playlist "${links[@]}"
+t_check "the stream's links carry ARTIST" grep -q 'title=Two artist=Bravo' "$T/check"
+name_is() { [[ $(ice_field "$mount" server_name) == "$1" ]]; }
+t_check "Icecast shows the stream name" name_is "Pulse Test"
+
+# SIGINT: the block finishes, the stream ends cleanly, exit 0.
+kill -INT "$pid"
+rc=0
+timeout 10 tail --pid="$pid" -f /dev/null || true
+wait "$pid" || rc=$?
+t_check "SIGINT: exit 0 (got $rc)" test "$rc" -eq 0
+t_check "the password is never logged" bash -c "! grep -qF '$ICE_PASS' '$T/log'"
+t_check "no sanitizer report" bash -c "! grep -q Sanitizer '$T/log'"
+t_done
