@@ -5,6 +5,17 @@
  * a fresh logical bitstream without disturbing a file output beside it.
  * out_write() never blocks: a mount that is away just drops the audio
  * while it reconnects with backoff, so the programme keeps its time.
+ *
+ * Icecast: libshout in non-blocking mode, plain HTTP. A lost or stalled
+ * connection (once the socket buffers are full, more than 5 s of audio at
+ * the nominal bitrate, or 256 KiB, queued in libshout) is retried after
+ * 0.5 s, doubling to 3 s (so a server that returns is found within 3 s),
+ * one log line per try; each new connection starts a new logical bitstream
+ * with the current item's tags. SIGPIPE is
+ * blocked around libshout's calls, so a server that goes away cannot kill
+ * the program. Limits: a host name is resolved (by libshout,
+ * synchronously) on every try, so name a LAN server by address; libshout's
+ * socket is not close-on-exec.
  */
 #ifndef OUTPUT_H
 #define OUTPUT_H
@@ -34,15 +45,21 @@ struct out_options {
  * Opens an output from its spec:
  *   icecast://USER:PASSWORD@HOST:PORT/MOUNT  (user and password optional)
  *   file:PATH.ogg
- * For Icecast the first connection is tried at once: a wrong password
- * (-ERR_AUTH) or an unknown host (-ERR_HOST) fails here, logged once; a
- * server that is not up yet is retried in the background.
+ * In an Icecast URL the user defaults to "source", the port to 8000, the
+ * password to opt->password; user, password and mount may be %-escaped,
+ * and an IPv6 host goes in brackets. A malformed spec is -ERR_USAGE.
+ * For Icecast the first connection is tried at once, for up to 5 s: a
+ * wrong password (-ERR_AUTH) or an unknown host (-ERR_HOST) fails here,
+ * logged once; a server that is not up yet, or a mount still in use, is
+ * retried in the background (0, with a warning). A file that cannot be
+ * created is -errno. Every failure is logged once, never the password.
  */
 int out_open(struct output **out, const char *spec,
              const struct out_options *opt);
 
 /* Ends the current item's logical bitstream and begins the next with
- * these tags. */
+ * these tags (NULL or "" for none; copied). A mount that is away gets
+ * them when it is back. 0, or the output's negative code. */
 int out_begin_item(struct output *o, const char *title, const char *artist);
 
 /* Encodes and sends n frames of the station format. Never blocks. 0, or a
@@ -55,7 +72,9 @@ bool out_connected(const struct output *o);
 /* "icecast://host:port/mount" or "file:path" (no password). */
 const char *out_name(const struct output *o);
 
-/* Ends the stream cleanly, closes and frees; accepts NULL. */
+/* Ends the stream cleanly (EOS page; an Icecast queue gets at most 1 s to
+ * drain), closes and frees; accepts NULL. 0, or the negative code of a
+ * failed final write. */
 int out_close(struct output *o);
 
 #endif

@@ -26,6 +26,9 @@
 /* Frames handed to libvorbis at a time, so its input buffer stays small
  * whatever block size the caller uses. */
 #define ENC_CHUNK_FRAMES 1024
+/* At most this much audio per page (libogg alone fills 4 KiB: seconds at a
+ * low bitrate), so a live server gets the audio without a lag. */
+#define ENC_PAGE_MAX_MS 250
 
 struct encoder {
 	struct enc_config cfg;
@@ -41,7 +44,9 @@ struct encoder {
 	vorbis_block vb;
 	ogg_stream_state os;
 	unsigned long long frames;
-	unsigned long packets; /* audio packets so far */
+	unsigned long packets;    /* audio packets so far */
+	ogg_int64_t page_granule; /* where the last page ended */
+	ogg_int64_t page_frames;  /* ENC_PAGE_MAX_MS in frames */
 };
 
 static int setup_info(vorbis_info *vi, const struct enc_config *cfg)
@@ -126,6 +131,7 @@ int enc_new(struct encoder **out, const struct enc_config *cfg,
 		return -ENOMEM;
 	enc->cfg = *cfg;
 	enc->sink = *sink;
+	enc->page_frames = (ogg_int64_t)cfg->fmt.rate * ENC_PAGE_MAX_MS / 1000;
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mt);
 	enc->rng = ((uint64_t)rt.tv_sec << 32) ^ (uint64_t)rt.tv_nsec ^
@@ -152,17 +158,22 @@ static int drain(struct encoder *enc)
 		vorbis_analysis(&enc->vb, NULL);
 		vorbis_bitrate_addblock(&enc->vb);
 		while (vorbis_bitrate_flushpacket(&enc->vd, &op) == 1) {
-			/* End the first audio page after two packets (the
-			 * first yields no samples, and a page of granule 0
-			 * upsets ogginfo): libvorbisfile 1.3.7 skips the
-			 * whole first link of a chain whose audio is one
-			 * page. */
-			bool early = ++enc->packets == 2;
+			/* Also end the first audio page after two packets
+			 * (the first yields no samples, and a page of
+			 * granule 0 upsets ogginfo): libvorbisfile 1.3.7
+			 * skips the whole first link of a chain whose audio
+			 * is one page. */
+			bool flush = ++enc->packets == 2 ||
+			             op.granulepos - enc->page_granule >=
+			                 enc->page_frames;
 
 			ogg_stream_packetin(&enc->os, &op);
-			while ((early
+			while ((flush
 			            ? ogg_stream_flush(&enc->os, &og)
 			            : ogg_stream_pageout(&enc->os, &og)) > 0) {
+				if (ogg_page_granulepos(&og) > 0)
+					enc->page_granule =
+					    ogg_page_granulepos(&og);
 				rc = emit(enc, &og);
 				if (rc < 0)
 					return rc;
@@ -205,6 +216,7 @@ int enc_begin(struct encoder *enc, const char *title, const char *artist)
 	enc->active = true;
 	enc->frames = 0;
 	enc->packets = 0;
+	enc->page_granule = 0;
 
 	vorbis_comment_init(&vc);
 	if (title && *title)

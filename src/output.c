@@ -219,7 +219,7 @@ int out_open(struct output **out, const char *spec,
 		p->t.path = spec + strlen(FILE_SCHEME);
 		rc = *p->t.path ? 0 : bad_spec(spec, "no path after 'file:'");
 	} else {
-		/* Could hold a password: show only the scheme-ish start. */
+		/* It may hold a password: show none of it. */
 		log_error("output: unknown kind of output (use "
 		          "icecast://USER:PASSWORD@HOST:PORT/MOUNT or "
 		          "file:PATH.ogg)");

@@ -23,7 +23,7 @@ pid=$!
 lib_on_exit "kill -9 $pid"
 t_check "on air" ice_wait_mount "$mount" 10
 ice_record "$mount" "$T/before.ogg" 3 || true
-t_check "listener side valid before the outage" ogginfo_ok "$T/before.ogg" live
+t_check "listener side valid before the outage" ogg_valid "$T/before.ogg" live
 
 for how in TERM KILL; do
 	ice_stop "$how" || true
@@ -40,7 +40,7 @@ for how in TERM KILL; do
 	fi
 	t_check "still running after the $how" kill -0 "$pid"
 	ice_record "$mount" "$T/after-$how.ogg" 4 || true
-	t_check "listener side valid after the $how" ogginfo_ok "$T/after-$how.ogg" live
+	t_check "listener side valid after the $how" ogg_valid "$T/after-$how.ogg" live
 	"$OGGCHECK" "$T/after-$how.ogg" >"$T/check-$how" || true
 	frames=$(awk '/^total_frames/ {print $2}' "$T/check-$how")
 	t_check "after the $how the listener hears audio (${frames:-0} frames)" \
@@ -56,7 +56,7 @@ cat "$T/log"
 t_check "clean exit after SIGINT (got $rc)" test "$rc" -eq 0
 t_check "each try is one log line" \
 	test "$(grep -ciE 'reconnect|retry|retrying' "$T/log")" -ge 2
-t_check "the file output is valid and whole" ogginfo_ok "$T/archive.ogg"
+t_check "the file output is valid and whole" ogg_valid "$T/archive.ogg"
 "$OGGCHECK" "$T/archive.ogg" >"$T/check-archive"
 frames=$(awk '/^total_frames/ {print $2}' "$T/check-archive")
 secs=$(python3 -c "print(${frames:-0} / 44100)")

@@ -40,7 +40,7 @@ end=$(date +%s.%N)
 wait "$poller"
 wall=$(python3 -c "print($end - $start)")
 
-t_check "ogginfo: the recording is valid Ogg/Vorbis" ogginfo_ok "$T/rec.ogg" live
+t_check "ogginfo: the recording is valid Ogg/Vorbis" ogg_valid "$T/rec.ogg" live
 "$OGGCHECK" "$T/rec.ogg" >"$T/check" || true
 cat "$T/check"
 frames=$(awk '/^total_frames/ {print $2}' "$T/check")

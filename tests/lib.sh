@@ -9,7 +9,8 @@
 #     "$PULSE_RADIO" --output "icecast://source:$ICE_PASS@127.0.0.1:$ICE_PORT/live.ogg" ... &
 #     lib_on_exit "kill $!"
 #     ice_wait_title /live.ogg "First song" 10 || t_fail "title never showed"
-#     ice_record /live.ogg "$T/rec.ogg" 6 && t_check "recording is valid" ogginfo "$T/rec.ogg"
+#     ice_record /live.ogg "$T/rec.ogg" 6
+#     t_check "the recording is valid" ogg_valid "$T/rec.ogg" live
 #     t_done
 #
 # The one thing to know: sourcing installs an EXIT trap (INT, TERM and HUP
@@ -21,7 +22,8 @@
 #   free_port                   print a free TCP port on 127.0.0.1
 #   wait_until SECS CMD [ARG..] run CMD every 0.1 s until it succeeds (1: timeout)
 #   ice_start [PORT]            start icecast2 (on PORT, or a free port) and wait
-#                               until /status-json.xsl parses (10 s at most)
+#                               until /status-json.xsl parses (10 s at most);
+#                               one at a time per shell
 #   ice_stop [SIGNAL]           stop it (TERM by default; KILL simulates a crash)
 #                               and wait until it is gone (5 s, then SIGKILL)
 #   ice_restart [DOWN_SECS]     ice_stop, stay down DOWN_SECS (default 0), and
@@ -37,7 +39,13 @@
 #   ice_wait_mount MOUNT [SECS] wait until it has (default 10 s)
 #   ice_wait_title MOUNT TITLE [SECS]  wait until its title is TITLE (10 s)
 #   ice_record MOUNT FILE SECS  record SECS seconds of MOUNT as a listener
-#                               (foreground; append & to run it alongside)
+#                               (foreground; append & to run it alongside);
+#                               0 if it got any data
+#   ogg_valid FILE [cut|live]   ogginfo finds nothing wrong with FILE. "cut":
+#                               a recording stopped by time, whose last
+#                               stream may lack its EOS page; "live": also
+#                               joined mid-stream, so Icecast skipped page
+#                               numbers in the first stream
 #   ice_log                     print the end of Icecast's error log
 #   ice_detach                  leave the icecast running at exit (for
 #                               tests/ice-up.sh; someone else must stop it)
@@ -46,7 +54,7 @@
 #                               with "own", stop it and remove DIR at exit
 #   lib_on_exit CMD             run CMD (eval'd) at exit, before the Icecast
 #                               stops; last registered runs first
-#   t_ok MSG / t_fail MSG       count a passed / failed check
+#   t_ok MSG / t_fail MSG       count a passed / failed check (T_PASS, T_FAIL)
 #   t_check MSG CMD [ARG..]     run CMD; a pass if it exits 0
 #   t_done                      print "N passed, N failed"; 1 if any failed
 #
@@ -57,8 +65,9 @@
 #   ICE_PID         icecast2's process id
 #   ICE_DIR         its temp dir: icecast.xml, env, log/error.log, log/access.log
 #
-# Tunables (environment): ICE_SOURCE_TIMEOUT (default 3 s), ICE_KEEP=1 keeps
-# ICE_DIR at exit for a post-mortem.
+# Tunables (environment): ICE_SOURCE_TIMEOUT (default 3 s); ICE_KEEP=1 keeps
+# ICE_DIR at exit for a post-mortem; ICE_PASS and ICE_ADMIN_PASS, when set,
+# are used instead of fresh random passwords (ice_restart keeps them).
 #
 # The config listens on 127.0.0.1 only, with burst-on-connect 0 and
 # burst-size 0, so a listener's recording is as long as the time it listened.
@@ -67,6 +76,7 @@
 
 _LIB_CLEANUP=()
 _ICE_OWNED=0
+_ICE_MY_DIR="" # made by ice_start in this shell: an inherited ICE_DIR is not
 T_PASS=${T_PASS:-0}
 T_FAIL=${T_FAIL:-0}
 
@@ -160,9 +170,20 @@ ice_status() {
 	curl -s --max-time 2 "http://127.0.0.1:$ICE_PORT/status-json.xsl"
 }
 
-ice_ready() {
+_ice_json_ok() {
 	ice_status | python3 -c 'import json, sys; json.load(sys.stdin)' \
 		2>/dev/null
+}
+
+# A fresh Icecast may answer one request well and the next one badly while
+# its stats thread starts: a few tries, 0.1 s apart.
+ice_ready() {
+	local i
+	for i in 1 2 3; do
+		_ice_json_ok && return 0
+		((i < 3)) && sleep 0.1
+	done
+	return 1
 }
 
 _ice_write_config() {
@@ -230,7 +251,7 @@ EOF
 # One attempt on ICE_PORT: 0 when ready, 1 when icecast2 exited (port
 # taken?), 2 when it never became ready.
 _ice_launch() {
-	local deadline
+	local deadline good
 
 	_ice_write_config
 	if ((EUID == 0)); then
@@ -239,36 +260,46 @@ _ice_launch() {
 	icecast2 -c "$ICE_DIR/icecast.xml" </dev/null \
 		>>"$ICE_DIR/log/stdout.log" 2>&1 &
 	ICE_PID=$!
+	# Out of the job table: bash would report "Killed" after a KILL.
+	disown "$ICE_PID" 2>/dev/null
 	_ICE_OWNED=1
 	_ice_write_env
 	deadline=$(($(date +%s%N) + 10 * 1000000000))
+	good=0
 	while (($(date +%s%N) < deadline)); do
 		if ! _ice_pid_alive "$ICE_PID"; then
-			wait "$ICE_PID" 2>/dev/null
 			return 1
 		fi
-		ice_ready && return 0
+		# Ready: valid JSON three times running, over 0.2 s.
+		if _ice_json_ok; then
+			((++good >= 3)) && return 0
+		else
+			good=0
+		fi
 		sleep 0.1
 	done
 	return 2
 }
 
 ice_start() {
-	local want=${1:-} try rc
+	local want=${1:-} rc
 
 	command -v icecast2 >/dev/null || {
 		echo "ice_start: icecast2 is not installed" >&2
 		return 1
 	}
-	if [[ -z ${ICE_DIR:-} || ! -d ${ICE_DIR:-} ]]; then
+	if [[ -n $_ICE_MY_DIR && -d $_ICE_MY_DIR ]]; then
+		ICE_DIR=$_ICE_MY_DIR
+	else
 		ICE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pulse-ice-XXXXXX") || return 1
 		chmod 755 "$ICE_DIR"
+		_ICE_MY_DIR=$ICE_DIR
 	fi
 	mkdir -p "$ICE_DIR/log"
 	ICE_PASS=${ICE_PASS:-src$RANDOM$RANDOM}
 	ICE_ADMIN_PASS=${ICE_ADMIN_PASS:-adm$RANDOM$RANDOM}
 	export ICE_PORT ICE_PASS ICE_ADMIN_PASS ICE_PID ICE_DIR
-	for try in 1 2 3; do
+	for _ in 1 2 3; do
 		ICE_PORT=${want:-$(free_port)}
 		_ice_launch
 		rc=$?
@@ -308,9 +339,6 @@ ice_stop() {
 			sleep 0.05
 		done
 	fi
-	# Reap it when it is our child (quietly: bash would report a
-	# KILL); harmless otherwise.
-	{ wait "$ICE_PID"; } 2>/dev/null
 	! _ice_pid_alive "$ICE_PID"
 }
 
@@ -405,6 +433,31 @@ ice_record() {
 	rc=$?
 	# 28 is curl's "time is up": the normal end of a live stream.
 	((rc == 0 || rc == 28)) && [[ -s $file ]]
+}
+
+ogg_valid() {
+	local file=$1 mode=${2:-} out bad last
+
+	out=$(ogginfo "$file" 2>&1)
+	bad=$(grep -iE 'warning|error' <<<"$out")
+	if [[ $mode == cut || $mode == live ]]; then
+		last=$(grep -oE 'New logical stream \(#[0-9]+' <<<"$out" |
+			tail -n 1 | grep -oE '[0-9]+$')
+		bad=$(grep -vx "WARNING: EOS not set on stream $last" <<<"$bad")
+	fi
+	if [[ $mode == live ]]; then
+		# Joining mid-stream, a listener gets the headers and then
+		# Icecast's next page: a sequence gap in the first stream.
+		bad=$(grep -v -e '^WARNING: sequence number gap in stream 1\.' \
+			-e '^WARNING: discontinuity in stream (1)$' <<<"$bad")
+	fi
+	# With those allowed, ogginfo's exit status says nothing more.
+	if [[ -z $bad ]] && { [[ -n $mode ]] || ogginfo "$file" >/dev/null 2>&1; }; then
+		return 0
+	fi
+	echo "ogg_valid: $file:" >&2
+	echo "${bad:-$out}" >&2
+	return 1
 }
 
 ice_log() {

@@ -40,15 +40,3 @@ within() {
 	python3 -c "import sys; a,b,t=map(float,sys.argv[1:]); sys.exit(0 if abs(a-b)<=t else 1)" "$1" "$2" "$3"
 }
 
-# ogginfo_ok FILE [live]: ogginfo finds nothing wrong in FILE. A recording
-# of a live stream is cut off mid-item, so with "live" the one complaint
-# allowed is "EOS not set" on its last logical stream.
-ogginfo_ok() {
-	local out rc=0 last bad
-	out=$(ogginfo "$1" 2>&1) || rc=$?
-	[[ ${2:-} == live ]] || { ((rc == 0)) || echo "$out" | grep -iE 'warning|error' >&2; return "$rc"; }
-	last=$(grep -c '^New logical stream' <<<"$out")
-	bad=$(grep -iE 'warning|error' <<<"$out" | grep -v "EOS not set on stream $last\$" || true)
-	[[ -z $bad ]] || { echo "$bad" >&2; return 1; }
-	((last > 0))
-}

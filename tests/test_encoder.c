@@ -360,6 +360,16 @@ static void test_chain(unsigned rate, unsigned channels, unsigned kbps)
 		CHECK(col.pages[last].granule == (int64_t)items[k].frames);
 		for (size_t i = b; i < last; i++)
 			CHECK(!(col.pages[i].flags & 4));
+		/* No page holds more than 250 ms (and a packet) of audio:
+		 * a live listener gets the sound without a lag. */
+		for (size_t i = e; i <= last; i++) {
+			int64_t prev = i > e ? col.pages[i - 1].granule : 0;
+
+			CHECKF(col.pages[i].granule - prev <=
+			           (int64_t)(rate / 4 + 1024),
+			       "%s link %zu: a page of %lld frames", what, k,
+			       (long long)(col.pages[i].granule - prev));
+		}
 	}
 	check_file(path, rate, channels, items, 3, what);
 out:

@@ -40,8 +40,17 @@
 #define RATE 44100
 #define CHANNELS 2
 #define BLOCK 1024 /* frames: 23 ms */
-#define MAX_WRITE_S 0.050
 #define SECRET "S3cr3tPw"
+
+/*
+ * out_write() must not block: each call is timed. Under valgrind (ctest -T
+ * memcheck) everything is ~50 times slower and threads take turns, so the
+ * bound is loosened there, and the scenarios that end with data still in
+ * libshout's queue (a killed or a stalled server) are skipped: libshout
+ * 2.4.6 leaks what is queued when it closes a connection.
+ */
+static double max_write_s = 0.050;
+static bool valgrind;
 
 /* ---- clock ---- */
 
@@ -232,6 +241,10 @@ static pid_t listen_start(const char *mount, const char *path, int secs)
 		int null = open("/dev/null", O_WRONLY);
 
 		dup2(null, STDERR_FILENO);
+		/* libshout's sockets are not close-on-exec: a listener that
+		 * kept one would hold the source connection open. */
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
 		execlp("curl", "curl", "-s", "-o", path, "--max-time", max, url,
 		       (char *)NULL);
 		_exit(127);
@@ -257,24 +270,57 @@ static void listen_wait(pid_t pid, double secs)
 	}
 }
 
-static bool ogginfo_clean(const char *path)
+static bool starts_with(const char *s, const char *prefix)
 {
-	char out[600];
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/*
+ * ogginfo finds nothing wrong. A listener who joins mid-stream gets the
+ * stream's headers, then Icecast's next page: ogginfo reports that page
+ * sequence gap (and "discontinuity") in the first stream; with joined,
+ * those two, and only there, are allowed.
+ */
+static bool ogginfo_ok(const char *path, bool joined)
+{
+	char out[600], line[512];
+	bool ok = true, warned = false;
+	FILE *f;
 	int rc;
 
 	snprintf(out, sizeof(out), "%s.ogginfo", path);
 	rc = test_run("ogginfo '%s' >'%s' 2>&1", path, out);
-	if (rc != 0 || test_run("grep -qiE 'warning|error' '%s'", out) == 0) {
-		test_run("cat '%s' >&2", out);
-		return false;
+	f = fopen(out, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "WARNING") && !strstr(line, "ERROR") &&
+		    !strstr(line, "Warning") && !strstr(line, "Error"))
+			continue;
+		warned = true;
+		if (!joined ||
+		    (!starts_with(line, "WARNING: sequence number gap "
+		                        "in stream 1.") &&
+		     !starts_with(line, "WARNING: discontinuity in "
+		                        "stream (1)")))
+			ok = false;
 	}
-	return true;
+	if (f)
+		fclose(f);
+	if (!f || (rc != 0 && !warned))
+		ok = false;
+	if (!ok)
+		test_run("cat '%s' >&2", out);
+	return ok;
+}
+
+static bool ogginfo_clean(const char *path)
+{
+	return ogginfo_ok(path, false);
 }
 
 /* Checks a listener's recording: valid, long enough, and titled. */
 static void check_recording(const char *path, double min_s,
                             const char *const *titles, size_t n_titles,
-                            const char *what)
+                            bool joined, const char *what)
 {
 	OggVorbis_File vf;
 	double total;
@@ -302,7 +348,7 @@ static void check_recording(const char *path, double min_s,
 	printf("%s: recorded %.2f s in %ld link(s)\n", what, total,
 	       ov_streams(&vf));
 	ov_clear(&vf);
-	CHECKF(ogginfo_clean(path), "%s: ogginfo complains", what);
+	CHECKF(ogginfo_ok(path, joined), "%s: ogginfo complains", what);
 }
 
 /* ---- the source side ---- */
@@ -316,6 +362,8 @@ struct stream {
 	unsigned writes;
 	bool noise; /* white noise (a high bitrate) instead of a sine */
 	uint32_t seed;
+	struct output *also; /* gets the same blocks, if set */
+	int also_rc;         /* its first non-zero out_write() result */
 };
 
 static void stream_init(struct stream *s, struct output *o)
@@ -352,6 +400,11 @@ static void stream_block(struct stream *s, bool paced)
 		s->max_write_s = t;
 	if (rc != 0 && !s->bad_rc)
 		s->bad_rc = rc;
+	if (s->also) {
+		rc = out_write(s->also, buf, BLOCK);
+		if (rc != 0 && !s->also_rc)
+			s->also_rc = rc;
+	}
 	s->frames += BLOCK;
 	s->writes++;
 }
@@ -459,7 +512,7 @@ static void test_specs(void)
 			stream_block(&s, true);
 		log = capture_end();
 		CHECK(s.bad_rc == 0);
-		CHECKF(s.max_write_s < MAX_WRITE_S,
+		CHECKF(s.max_write_s < max_write_s,
 		       "refused: a write took %.3f s", s.max_write_s);
 		/* Tries at 0.5 and 1.5 s: one line each. */
 		CHECKF(count_str(log, "next try") >= 1 &&
@@ -685,7 +738,7 @@ static void test_stream(void)
 	printf("stream: the new title showed %.2f s after out_begin_item\n",
 	       title_lag);
 	CHECK(s.bad_rc == 0);
-	CHECKF(s.max_write_s < MAX_WRITE_S, "stream: a write took %.3f s",
+	CHECKF(s.max_write_s < max_write_s, "stream: a write took %.3f s",
 	       s.max_write_s);
 	CHECK(out_connected(o));
 	CHECKF(w.n_seen == 2 && strcmp(w.seen[0], titles[0]) == 0 &&
@@ -698,7 +751,7 @@ static void test_stream(void)
 	      strcmp(server, "Pulse Test") == 0);
 	CHECK(out_close(o) == 0);
 	listen_wait(listener, 5);
-	check_recording(rec, 6.0, titles, 2, "stream");
+	check_recording(rec, 5.5, titles, 2, true, "stream");
 }
 
 /* A mount in use at startup is not fatal: it is retried until free. */
@@ -750,7 +803,7 @@ static void test_busy_mount(void)
 	       now_s() - freed);
 	CHECK(out_connected(b));
 	CHECK(sb.bad_rc == 0);
-	CHECKF(sb.max_write_s < MAX_WRITE_S, "busy: a write took %.3f s",
+	CHECKF(sb.max_write_s < max_write_s, "busy: a write took %.3f s",
 	       sb.max_write_s);
 	/* One line per try, then one when connected. */
 	CHECKF(count_str(log, "next try") == count_lines(log) - 1 &&
@@ -787,9 +840,10 @@ static void *chaos_main(void *arg)
 static void test_restart(void)
 {
 	struct out_options opt = options();
-	struct output *o = NULL;
+	struct output *o = NULL, *file = NULL;
 	struct stream s;
 	struct chaos c = {0};
+	char file_spec[600];
 	struct watch w;
 	const char *rec = test_path("after-rec.ogg");
 	const char *const titles[] = {"Before"};
@@ -804,7 +858,14 @@ static void test_restart(void)
 	if (rc < 0)
 		return;
 	CHECK(out_begin_item(o, "Before", "Crash Test") == 0);
+	/* A file output beside it must not notice. */
+	snprintf(file_spec, sizeof(file_spec), "file:%s",
+	         test_path("beside.ogg"));
+	CHECK(out_open(&file, file_spec, &opt) == 0);
+	if (file)
+		CHECK(out_begin_item(file, "Before", "Crash Test") == 0);
 	stream_init(&s, o);
+	s.also = file;
 	s.noise = true; /* pages often, so a loss shows soon */
 	c.kill_at = s.t0 + 2.0;
 	c.down_s = 1.5;
@@ -823,7 +884,7 @@ static void test_restart(void)
 	log = capture_end();
 	CHECK(c.ok);
 	CHECK(s.bad_rc == 0);
-	CHECKF(s.max_write_s < MAX_WRITE_S, "restart: a write took %.3f s",
+	CHECKF(s.max_write_s < max_write_s, "restart: a write took %.3f s",
 	       s.max_write_s);
 	CHECKF(lost > 0 && lost - c.killed < 2.0,
 	       "restart: the loss was noticed %.2f s after the kill",
@@ -842,7 +903,10 @@ static void test_restart(void)
 	       "restart: log:\n%s", log);
 
 	/* The new server has the title, and a listener now gets a whole
-	 * stream: headers first, ending with the EOS page. */
+	 * stream: headers first, ending with the EOS page. (A sine: at a
+	 * high rate Icecast may drop the listener at the source's end
+	 * before it has the last pages.) */
+	s.noise = false;
 	listener = listen_start("/restart.ogg", rec, 15);
 	watch_start(&w, "/restart.ogg");
 	CHECK(stream_until_title(&s, &w, "Before", 5));
@@ -852,7 +916,19 @@ static void test_restart(void)
 	CHECK(s.bad_rc == 0);
 	CHECK(out_close(o) == 0);
 	listen_wait(listener, 5);
-	check_recording(rec, 2.0, titles, 1, "after restart");
+	check_recording(rec, 2.0, titles, 1, true, "after restart");
+	CHECK(s.also_rc == 0);
+	CHECK(out_close(file) == 0);
+	if (file) {
+		OggVorbis_File vf;
+
+		/* Every frame, in one unbroken logical bitstream. */
+		CHECK(ov_fopen(test_path("beside.ogg"), &vf) == 0 &&
+		      ov_streams(&vf) == 1 &&
+		      ov_pcm_total(&vf, -1) == (ogg_int64_t)s.frames);
+		ov_clear(&vf);
+		CHECK(ogginfo_clean(test_path("beside.ogg")));
+	}
 }
 
 /* A server that stops reading: past the queue limit, reconnect. */
@@ -885,7 +961,7 @@ static void test_stall(void)
 	       stream_time(&s), now_s() - t0);
 	CHECK(!out_connected(o));
 	CHECK(s.bad_rc == 0);
-	CHECKF(s.max_write_s < MAX_WRITE_S, "stall: a write took %.3f s",
+	CHECKF(s.max_write_s < max_write_s, "stall: a write took %.3f s",
 	       s.max_write_s);
 	CHECKF(count_lines(log) == 1 && strstr(log, "not taking the stream"),
 	       "stall: log '%s'", log);
@@ -902,7 +978,11 @@ static void test_stall(void)
 int main(void)
 {
 	const char *env = getenv("PULSE_SRC");
+	const char *preload = getenv("LD_PRELOAD");
 
+	valgrind = preload && strstr(preload, "vgpreload");
+	if (valgrind)
+		max_write_s = 1.0;
 	if (env) {
 		snprintf(src_dir, sizeof(src_dir), "%s", env);
 	} else {
@@ -925,8 +1005,13 @@ int main(void)
 	test_auth_and_host();
 	test_stream();
 	test_busy_mount();
-	test_restart();
-	test_stall();
+	if (valgrind) {
+		printf("note: under valgrind; the killed and the stalled "
+		       "server are not tried (libshout leaks its queue)\n");
+	} else {
+		test_restart();
+		test_stall();
+	}
 	ice_down("TERM");
 	return test_done();
 }
