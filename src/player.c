@@ -173,8 +173,13 @@ static int send_block(struct output **outs, size_t *n, const float *frames,
 		int rc = out_write(outs[i], frames, nframes);
 
 		if (rc < 0) {
-			log_error("%s: output failed (%s); the others go on",
-			          out_name(outs[i]), err_str(rc));
+			/* The output logged why; say what happens now. */
+			if (*n > 1)
+				log_warn("%s: dropped; %zu other output(s) go "
+				         "on",
+				         out_name(outs[i]), *n - 1);
+			else
+				log_error("no output left; stopping");
 			drop_output(outs, n, i);
 			last_rc = rc;
 			continue;

@@ -73,6 +73,21 @@ trunc=$(awk '/^link 1 / {print $8}' "$T/check")
 t_check "the truncated MP3 played about its first half (${trunc:-none} frames)" \
 	within "${trunc:-0}" 132300 8000
 
+# One output fails for good (a full disk): it is dropped, the other goes on.
+rc=0
+"$PULSE_RADIO" play "$L/list.m3u" --once --output file:/dev/full \
+	--output "file:$T/other.ogg" 2>"$T/log5" || rc=$?
+cat "$T/log5"
+t_check "a full disk on one output: exit 0 (got $rc)" test "$rc" -eq 0
+t_check "a full disk on one output: said so, once" \
+	test "$(grep -c 'No space left' "$T/log5")" -eq 1
+t_check "the other output is whole" \
+	bash -c "ogginfo -q '$T/other.ogg' && [ \"\$('$OGGCHECK' '$T/other.ogg' | grep -c '^link')\" -eq 4 ]"
+rc=0
+"$PULSE_RADIO" play "$L/list.m3u" --once --output file:/dev/full 2>"$T/log6" || rc=$?
+cat "$T/log6"
+t_check "a full disk on the only output: exit 1 (got $rc)" test "$rc" -eq 1
+
 # Nothing playable: a clear error and a non-zero exit, not a silent stream.
 printf 'zero.mp3\ntext.ogg\npng.mp3\nmissing.mp3\n' >"$L/bad.m3u"
 rc=0

@@ -132,36 +132,18 @@ long expect_frames(size_t in, unsigned in_rate, unsigned out_rate)
 
 /* ---- stderr capture: one log line per failure ---- */
 
-static int saved_stderr = -1;
-
 void capture_begin(void)
 {
-	int fd = open(fixture("stderr.txt"), O_CREAT | O_TRUNC | O_RDWR, 0600);
-
-	fflush(stderr);
-	saved_stderr = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
+	test_capture_begin();
 }
 
 /* Ends the capture; the lines written, text (if any) in buf. */
 int capture_end(char *buf, size_t len)
 {
-	FILE *f;
-	size_t n;
-	int lines = 0;
+	const char *log = test_capture_end();
 
-	fflush(stderr);
-	dup2(saved_stderr, STDERR_FILENO);
-	close(saved_stderr);
-	f = fopen(fixture("stderr.txt"), "r");
-	n = f ? fread(buf, 1, len - 1, f) : 0;
-	if (f)
-		fclose(f);
-	buf[n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		lines += buf[i] == '\n';
-	return lines;
+	snprintf(buf, len, "%s", log);
+	return test_count_lines(log);
 }
 
 /* Opens path expecting failure code want and exactly one log line. */

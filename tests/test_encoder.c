@@ -35,50 +35,6 @@ struct item {
 	size_t frames;
 };
 
-/* ---- stderr capture, to count log lines ---- */
-
-static int saved_stderr = -1;
-static char captured[8192];
-
-static void capture_begin(void)
-{
-	int fd =
-	    open(test_path("stderr.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	fflush(stderr);
-	saved_stderr = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
-}
-
-/* Returns what was logged since capture_begin(), and echoes it. */
-static const char *capture_end(void)
-{
-	FILE *f;
-	size_t n = 0;
-
-	fflush(stderr);
-	dup2(saved_stderr, STDERR_FILENO);
-	close(saved_stderr);
-	f = fopen(test_path("stderr.txt"), "r");
-	if (f) {
-		n = fread(captured, 1, sizeof(captured) - 1, f);
-		fclose(f);
-	}
-	captured[n] = '\0';
-	fputs(captured, stderr);
-	return captured;
-}
-
-static int count_lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
 /* ---- signals ---- */
 
 /* A sine continuing across calls; frames from frame index pos. */
@@ -457,10 +413,10 @@ static void test_refused_configs(void)
 		struct encoder *enc = (struct encoder *)&col;
 		int rc;
 
-		capture_begin();
+		test_capture_begin();
 		rc = enc_new(&enc, &bad[i], &sink);
 		CHECKF(rc == -ERR_UNSUPPORTED, "bad config %zu: %d", i, rc);
-		CHECKF(count_lines(capture_end()) == 1,
+		CHECKF(test_count_lines(test_capture_end()) == 1,
 		       "bad config %zu: not one log line", i);
 		CHECK(enc == NULL);
 		enc_free(enc);
@@ -613,26 +569,26 @@ static void test_file_failures(void)
 	const char *log;
 	int rc = 0, i;
 
-	capture_begin();
+	test_capture_begin();
 	rc = out_open(&o, "file:/no/such/dir/x.ogg", &opt);
-	log = capture_end();
+	log = test_capture_end();
 	CHECKF(rc == -ENOENT, "missing dir: %d", rc);
 	CHECK(o == NULL);
-	CHECK(count_lines(log) == 1);
+	CHECK(test_count_lines(log) == 1);
 	CHECK(strstr(log, "file:/no/such/dir/x.ogg") != NULL);
 
-	capture_begin();
+	test_capture_begin();
 	rc = out_open(&o, "file:", &opt);
-	log = capture_end();
+	log = test_capture_end();
 	CHECK(rc == -ERR_USAGE);
-	CHECK(count_lines(log) == 1);
+	CHECK(test_count_lines(log) == 1);
 
 	/* A full disk: writes fail with ENOSPC once the buffer flushes. */
 	rc = out_open(&o, "file:/dev/full", &opt);
 	CHECKF(rc == 0, "/dev/full: out_open %d", rc);
 	if (rc < 0)
 		return;
-	capture_begin();
+	test_capture_begin();
 	CHECK(out_begin_item(o, "Full", "Disk") == 0);
 	rc = 0;
 	for (i = 0; i < 44100 * 20 / 1024 && rc == 0; i++) {
@@ -645,9 +601,9 @@ static void test_file_failures(void)
 	CHECK(out_write(o, buf, 1024) == rc); /* stays failed, quietly */
 	CHECK(out_begin_item(o, "Next", NULL) == rc);
 	CHECK(out_close(o) == -ENOSPC);
-	log = capture_end();
-	CHECKF(count_lines(log) == 1, "/dev/full: %d log lines",
-	       count_lines(log));
+	log = test_capture_end();
+	CHECKF(test_count_lines(log) == 1, "/dev/full: %d log lines",
+	       test_count_lines(log));
 	CHECK(strstr(log, "No space left on device") != NULL);
 	CHECK(strstr(log, "file:/dev/full") != NULL);
 }

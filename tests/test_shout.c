@@ -80,47 +80,6 @@ static void sleep_s(double s)
 
 /* ---- stderr capture, to count log lines ---- */
 
-static int saved_stderr = -1;
-static char captured[16384];
-
-static void capture_begin(void)
-{
-	int fd =
-	    open(test_path("stderr.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	fflush(stderr);
-	saved_stderr = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
-}
-
-static const char *capture_end(void)
-{
-	FILE *f;
-	size_t n = 0;
-
-	fflush(stderr);
-	dup2(saved_stderr, STDERR_FILENO);
-	close(saved_stderr);
-	f = fopen(test_path("stderr.txt"), "r");
-	if (f) {
-		n = fread(captured, 1, sizeof(captured) - 1, f);
-		fclose(f);
-	}
-	captured[n] = '\0';
-	fputs(captured, stderr);
-	return captured;
-}
-
-static int count_lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
 static int count_str(const char *s, const char *what)
 {
 	int n = 0;
@@ -477,12 +436,12 @@ static void test_specs(void)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		o = (struct output *)&opt;
-		capture_begin();
+		test_capture_begin();
 		rc = out_open(&o, bad[i], &opt);
-		log = capture_end();
+		log = test_capture_end();
 		CHECKF(rc == -ERR_USAGE, "'%s': %d", bad[i], rc);
-		CHECKF(count_lines(log) == 1, "'%s': %d log lines", bad[i],
-		       count_lines(log));
+		CHECKF(test_count_lines(log) == 1, "'%s': %d log lines", bad[i],
+		       test_count_lines(log));
 		CHECKF(!strstr(log, SECRET), "'%s': the password was logged",
 		       bad[i]);
 		CHECK(o == NULL);
@@ -493,12 +452,12 @@ static void test_specs(void)
 	snprintf(good, sizeof(good), "icecast://source:%s@127.0.0.1:%u/x.ogg",
 	         SECRET, port);
 	snprintf(name, sizeof(name), "icecast://127.0.0.1:%u/x.ogg", port);
-	capture_begin();
+	test_capture_begin();
 	rc = out_open(&o, good, &opt);
-	log = capture_end();
+	log = test_capture_end();
 	CHECKF(rc == 0, "refused: out_open %d", rc);
-	CHECKF(count_lines(log) == 1, "refused: %d log lines",
-	       count_lines(log));
+	CHECKF(test_count_lines(log) == 1, "refused: %d log lines",
+	       test_count_lines(log));
 	CHECK(!strstr(log, SECRET));
 	if (rc == 0) {
 		struct stream s;
@@ -507,16 +466,16 @@ static void test_specs(void)
 		CHECK(!out_connected(o));
 		CHECK(out_begin_item(o, "Nobody hears this", NULL) == 0);
 		stream_init(&s, o);
-		capture_begin();
+		test_capture_begin();
 		while (stream_time(&s) < 2.0)
 			stream_block(&s, true);
-		log = capture_end();
+		log = test_capture_end();
 		CHECK(s.bad_rc == 0);
 		CHECKF(s.max_write_s < max_write_s,
 		       "refused: a write took %.3f s", s.max_write_s);
 		/* Tries at 0.5 and 1.5 s: one line each. */
 		CHECKF(count_str(log, "next try") >= 1 &&
-		           count_str(log, "next try") == count_lines(log),
+		           count_str(log, "next try") == test_count_lines(log),
 		       "refused: log while retrying:\n%s", log);
 		CHECK(!out_connected(o));
 		CHECK(out_close(o) == 0);
@@ -526,9 +485,9 @@ static void test_specs(void)
 	opt.password = SECRET;
 	snprintf(good, sizeof(good), "icecast://[::1]:%u/v6.ogg", port);
 	snprintf(name, sizeof(name), "icecast://[::1]:%u/v6.ogg", port);
-	capture_begin();
+	test_capture_begin();
 	rc = out_open(&o, good, &opt);
-	log = capture_end();
+	log = test_capture_end();
 	CHECKF(rc == 0, "ipv6: out_open %d", rc);
 	CHECK(!strstr(log, SECRET));
 	if (rc == 0) {
@@ -556,15 +515,15 @@ static void test_auth_and_host(void)
 	         "icecast://127.0.0.1:%u/auth.ogg: the server refused the "
 	         "password for user 'source'",
 	         ice.port);
-	capture_begin();
+	test_capture_begin();
 	t = now_s();
 	rc = out_open(&o, s, &opt);
 	t = now_s() - t;
-	log = capture_end();
+	log = test_capture_end();
 	CHECKF(rc == -ERR_AUTH, "wrong password: %d", rc);
 	CHECKF(t < 2.0, "wrong password: took %.2f s", t);
-	CHECKF(count_lines(log) == 1, "wrong password: %d lines",
-	       count_lines(log));
+	CHECKF(test_count_lines(log) == 1, "wrong password: %d lines",
+	       test_count_lines(log));
 	CHECKF(strstr(log, want) != NULL, "wrong password: log '%s'", log);
 	CHECK(!strstr(log, SECRET));
 	CHECK(o == NULL);
@@ -572,9 +531,9 @@ static void test_auth_and_host(void)
 	/* The same through the options, with another user name. */
 	opt.password = SECRET;
 	snprintf(s, sizeof(s), "icecast://dj@127.0.0.1:%u/auth.ogg", ice.port);
-	capture_begin();
+	test_capture_begin();
 	rc = out_open(&o, s, &opt);
-	log = capture_end();
+	log = test_capture_end();
 	CHECKF(rc == -ERR_AUTH, "wrong password (options): %d", rc);
 	CHECK(strstr(log, "for user 'dj'") != NULL);
 	opt.password = NULL;
@@ -614,12 +573,12 @@ static void test_auth_and_host(void)
 			return;
 		}
 	}
-	capture_begin();
+	test_capture_begin();
 	rc = out_open(&o, "icecast://source:x@no-such-host.invalid:8000/x.ogg",
 	              &opt);
-	log = capture_end();
+	log = test_capture_end();
 	CHECKF(rc == -ERR_HOST, "unknown host: %d", rc);
-	CHECK(count_lines(log) == 1);
+	CHECK(test_count_lines(log) == 1);
 	CHECK(strstr(log, "unknown host 'no-such-host.invalid'") != NULL);
 	CHECK(o == NULL);
 }
@@ -773,11 +732,11 @@ static void test_busy_mount(void)
 	stream_init(&sa, a);
 	while (stream_time(&sa) < 0.5)
 		stream_block(&sa, true);
-	capture_begin();
+	test_capture_begin();
 	rc = out_open(&b, spec("/busy.ogg"), &opt);
-	log = capture_end();
+	log = test_capture_end();
 	CHECKF(rc == 0, "busy: second out_open %d", rc);
-	CHECKF(count_lines(log) == 1 && strstr(log, "Mountpoint in use"),
+	CHECKF(test_count_lines(log) == 1 && strstr(log, "Mountpoint in use"),
 	       "busy: log '%s'", log);
 	if (rc < 0) {
 		out_close(a);
@@ -795,10 +754,10 @@ static void test_busy_mount(void)
 	CHECK(out_close(a) == 0);
 	freed = now_s();
 	sb.t0 = freed - stream_time(&sb);
-	capture_begin();
+	test_capture_begin();
 	while (!out_connected(b) && now_s() - freed < 8)
 		stream_block(&sb, true);
-	log = capture_end();
+	log = test_capture_end();
 	printf("busy: connected %.2f s after the mount came free\n",
 	       now_s() - freed);
 	CHECK(out_connected(b));
@@ -806,7 +765,7 @@ static void test_busy_mount(void)
 	CHECKF(sb.max_write_s < max_write_s, "busy: a write took %.3f s",
 	       sb.max_write_s);
 	/* One line per try, then one when connected. */
-	CHECKF(count_str(log, "next try") == count_lines(log) - 1 &&
+	CHECKF(count_str(log, "next try") == test_count_lines(log) - 1 &&
 	           strstr(log, ": connected\n"),
 	       "busy: log while waiting:\n%s", log);
 	watch_start(&w, "/busy.ogg");
@@ -870,7 +829,7 @@ static void test_restart(void)
 	c.kill_at = s.t0 + 2.0;
 	c.down_s = 1.5;
 	pthread_create(&c.thread, NULL, chaos_main, &c);
-	capture_begin();
+	test_capture_begin();
 	while (stream_time(&s) < 20) {
 		stream_block(&s, true);
 		if (!lost && !out_connected(o))
@@ -881,7 +840,7 @@ static void test_restart(void)
 			break;
 	}
 	pthread_join(c.thread, NULL);
-	log = capture_end();
+	log = test_capture_end();
 	CHECK(c.ok);
 	CHECK(s.bad_rc == 0);
 	CHECKF(s.max_write_s < max_write_s, "restart: a write took %.3f s",
@@ -899,7 +858,7 @@ static void test_restart(void)
 	       lost - c.killed, again - c.back, again - lost);
 	CHECK(count_str(log, "reconnecting in") == 1);
 	CHECK(count_str(log, "connected again") == 1);
-	CHECKF(count_str(log, "next try") == count_lines(log) - 2,
+	CHECKF(count_str(log, "next try") == test_count_lines(log) - 2,
 	       "restart: log:\n%s", log);
 
 	/* The new server has the title, and a listener now gets a whole
@@ -951,11 +910,11 @@ static void test_stall(void)
 	s.noise = true;
 	kill(ice.pid, SIGSTOP);
 	t0 = now_s();
-	capture_begin();
+	test_capture_begin();
 	/* Unpaced, to fill the socket buffers and libshout's queue soon. */
 	while (out_connected(o) && now_s() - t0 < 60)
 		stream_block(&s, false);
-	log = capture_end();
+	log = test_capture_end();
 	kill(ice.pid, SIGCONT);
 	printf("stall: noticed after %.1f s of audio (%.1f s)\n",
 	       stream_time(&s), now_s() - t0);
@@ -963,7 +922,8 @@ static void test_stall(void)
 	CHECK(s.bad_rc == 0);
 	CHECKF(s.max_write_s < max_write_s, "stall: a write took %.3f s",
 	       s.max_write_s);
-	CHECKF(count_lines(log) == 1 && strstr(log, "not taking the stream"),
+	CHECKF(test_count_lines(log) == 1 &&
+	           strstr(log, "not taking the stream"),
 	       "stall: log '%s'", log);
 	/* Once the server reads again it lets go of the old connection,
 	 * and the mount is taken back ("mount in use" is retried). */

@@ -3,6 +3,7 @@
  */
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -107,6 +108,47 @@ int test_run(const char *fmt, ...)
 bool test_have(const char *prog)
 {
 	return test_run("command -v %s >/dev/null 2>&1", prog) == 0;
+}
+
+static int saved_stderr = -1;
+
+void test_capture_begin(void)
+{
+	int fd =
+	    open(test_path("stderr.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	fflush(stderr);
+	saved_stderr = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
+const char *test_capture_end(void)
+{
+	static char captured[16384];
+	FILE *f;
+	size_t n = 0;
+
+	fflush(stderr);
+	dup2(saved_stderr, STDERR_FILENO);
+	close(saved_stderr);
+	f = fopen(test_path("stderr.txt"), "r");
+	if (f) {
+		n = fread(captured, 1, sizeof(captured) - 1, f);
+		fclose(f);
+	}
+	captured[n] = '\0';
+	fputs(captured, stderr);
+	return captured;
+}
+
+int test_count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
 }
 
 int test_done(void)

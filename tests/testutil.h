@@ -50,6 +50,13 @@ int test_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Whether a program is on PATH. */
 bool test_have(const char *prog);
 
+/* Sends stderr (the log) to a file until test_capture_end(), which
+ * returns what was written (static buffer, 16 KiB at most) and echoes it. */
+void test_capture_begin(void);
+const char *test_capture_end(void);
+/* Lines in s. */
+int test_count_lines(const char *s);
+
 /* Prints "N passed, N failed", removes the temp dir, returns exit code. */
 int test_done(void);
 
