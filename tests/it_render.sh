@@ -81,4 +81,19 @@ t_check "total $got frames, expected $total (600 s)" \
 t_check "ffmpeg decoded $ff_frames frames, expected $total" \
 	within "$ff_frames" "$total" 2000
 
+
+# The station format is configurable: 48000 Hz mono from the same inputs.
+"$PULSE_RADIO" play "$T/list.m3u" --once --duration 30 --rate 48000 --channels 1 \
+	--output "file:$T/48k.ogg" 2>/dev/null
+"$OGGCHECK" "$T/48k.ogg" >"$T/check48"
+t_check "--rate 48000 --channels 1: every link is 48000 Hz mono" \
+	test "$(grep '^link' "$T/check48" | grep -vc 'rate 48000 channels 1 ')" -eq 0
+t_check "--duration 30 at 48000 Hz: exactly 1440000 frames" \
+	grep -qx 'total_frames 1440000' "$T/check48"
+
+# --realtime paces a file output like a live mount: 3 s take about 3 s.
+start=$(date +%s.%N)
+"$PULSE_RADIO" play "$T/list.m3u" --realtime --duration 3 --output "file:$T/rt.ogg" 2>/dev/null
+took=$(python3 -c "print($(date +%s.%N) - $start)")
+t_check "--realtime: 3 s of audio took $took s" within "$took" 3.3 0.4
 t_done
