@@ -1,37 +1,106 @@
 -- schema.sql - the single truth for Pulse Radio's SQLite database.
 --
--- Version 1: the music library, which the player's playlists draw from.
--- The programme (slots, overrides, rotation) and the as-run log come with
--- version 2 (issue 3); the bulletin queue with issue 4. Every version bumps
--- PRAGMA user_version, and the program migrates an older file on start.
--- Times are UTC, as ISO 8601 text ("2026-11-26T06:00:00Z").
+-- The file is a list of versions, each opened by a line "-- @version N".
+-- On start the program applies, in one transaction each, every version
+-- above the database's PRAGMA user_version, then sets user_version to N.
+-- A released version is never edited: a change is a new version below.
+-- A database whose user_version is above the last version here is from a
+-- newer Pulse Radio and is refused, untouched.
+--
+-- Times of day in slots are the station's local wall clock (minutes after
+-- midnight) in the IANA time zone of setting 'timezone'; instants (overrides,
+-- as-run, scans) are UTC, ISO 8601 text with milliseconds:
+-- "2026-11-26T06:00:00.000Z".
 
-PRAGMA foreign_keys = ON;
+-- @version 1
 
-CREATE TABLE IF NOT EXISTS track (
-	id          INTEGER PRIMARY KEY,
-	path        TEXT NOT NULL UNIQUE,   -- absolute, inside the library
-	title       TEXT NOT NULL DEFAULT '',
-	artist      TEXT NOT NULL DEFAULT '',
-	album       TEXT NOT NULL DEFAULT '',
-	duration_ms INTEGER CHECK (duration_ms IS NULL OR duration_ms >= 0),
-	enabled     INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
-	added_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-	last_played TEXT
+CREATE TABLE setting (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
 );
+INSERT INTO setting(key, value) VALUES
+	('timezone', 'Africa/Johannesburg'),
+	('title_separation_s', '10800'),  -- a title not again within 3 h
+	('artist_separation_s', '3600'),  -- an artist not again within 1 h
+	('fallback_playlist', '');        -- name of the never-dead-air playlist
 
-CREATE TABLE IF NOT EXISTS playlist (
+-- The music library: one row per file, measured once at scan time.
+CREATE TABLE track (
+	id            INTEGER PRIMARY KEY,
+	path          TEXT NOT NULL UNIQUE,  -- absolute
+	title         TEXT NOT NULL DEFAULT '',
+	artist        TEXT NOT NULL DEFAULT '',
+	album         TEXT NOT NULL DEFAULT '',
+	duration_ms   INTEGER NOT NULL CHECK (duration_ms >= 0),
+	loudness_lufs REAL,                  -- EBU R128 integrated; NULL if silent
+	peak_dbfs     REAL,                  -- sample peak; NULL if silent
+	cue_in_ms     INTEGER NOT NULL DEFAULT 0 CHECK (cue_in_ms >= 0),
+	cue_out_ms    INTEGER NOT NULL CHECK (cue_out_ms >= cue_in_ms),
+	enabled       INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+	file_size     INTEGER NOT NULL,      -- with file_mtime: rescan if changed
+	file_mtime    INTEGER NOT NULL,
+	added_at      TEXT NOT NULL,
+	scanned_at    TEXT NOT NULL,
+	last_played   TEXT
+);
+CREATE INDEX track_artist ON track(artist);
+
+CREATE TABLE playlist (
 	id   INTEGER PRIMARY KEY,
-	name TEXT NOT NULL UNIQUE
+	name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 100)
 );
 
-CREATE TABLE IF NOT EXISTS playlist_item (
+CREATE TABLE playlist_item (
 	playlist_id INTEGER NOT NULL REFERENCES playlist(id) ON DELETE CASCADE,
-	position    INTEGER NOT NULL,
+	position    INTEGER NOT NULL CHECK (position >= 0),
 	track_id    INTEGER NOT NULL REFERENCES track(id) ON DELETE CASCADE,
 	PRIMARY KEY (playlist_id, position)
 );
+CREATE INDEX playlist_item_track ON playlist_item(track_id);
 
-CREATE INDEX IF NOT EXISTS track_artist ON track(artist);
+-- The weekly grid. days: bit 0 Monday .. bit 6 Sunday. end_min <= start_min
+-- means the slot crosses midnight into the next day.
+CREATE TABLE slot (
+	id             INTEGER PRIMARY KEY,
+	name           TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 100),
+	days           INTEGER NOT NULL CHECK (days BETWEEN 1 AND 127),
+	start_min      INTEGER NOT NULL CHECK (start_min BETWEEN 0 AND 1439),
+	end_min        INTEGER NOT NULL CHECK (end_min BETWEEN 0 AND 1440),
+	playlist_id    INTEGER NOT NULL REFERENCES playlist(id),
+	jingle_playlist_id INTEGER REFERENCES playlist(id),
+	jingle_every   INTEGER NOT NULL DEFAULT 0 CHECK (jingle_every >= 0),
+	news_minutes   TEXT NOT NULL DEFAULT '',  -- e.g. "0,30"; '' for none
+	crossfade_ms   INTEGER NOT NULL DEFAULT 3000
+	               CHECK (crossfade_ms BETWEEN 0 AND 30000),
+	start_mode     TEXT NOT NULL DEFAULT 'soft'
+	               CHECK (start_mode IN ('hard', 'soft', 'not-before')),
+	tolerance_s    INTEGER NOT NULL DEFAULT 0 CHECK (tolerance_s >= 0)
+);
 
-PRAGMA user_version = 1;
+-- Dated one-off programming (a public holiday, a special broadcast); wins
+-- over the weekly grid while it runs.
+CREATE TABLE override (
+	id          INTEGER PRIMARY KEY,
+	name        TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+	starts_at   TEXT NOT NULL,  -- UTC
+	ends_at     TEXT NOT NULL CHECK (ends_at > starts_at),
+	playlist_id INTEGER NOT NULL REFERENCES playlist(id),
+	start_mode  TEXT NOT NULL DEFAULT 'hard'
+	            CHECK (start_mode IN ('hard', 'soft', 'not-before'))
+);
+CREATE INDEX override_starts ON override(starts_at);
+
+-- What aired: a snapshot of the tags, so the log survives library edits.
+CREATE TABLE asrun (
+	id          INTEGER PRIMARY KEY,
+	started_at  TEXT NOT NULL,  -- UTC, of its first sample on the stream
+	duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+	ended_early INTEGER NOT NULL DEFAULT 0 CHECK (ended_early IN (0, 1)),
+	track_id    INTEGER REFERENCES track(id) ON DELETE SET NULL,
+	path        TEXT NOT NULL,
+	title       TEXT NOT NULL DEFAULT '',
+	artist      TEXT NOT NULL DEFAULT '',
+	album       TEXT NOT NULL DEFAULT '',
+	slot_name   TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX asrun_started ON asrun(started_at);

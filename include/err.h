@@ -18,6 +18,12 @@ enum {
 	ERR_USAGE,         /* a bad argument or option */
 	ERR_EMPTY,         /* nothing playable */
 	ERR_OUTSIDE,       /* a path outside the library, or a URL */
+	ERR_NOT_DB,        /* the file is not an SQLite database */
+	ERR_SCHEMA_NEWER,  /* the database is from a newer Pulse Radio */
+	ERR_INVALID,       /* a value out of range or malformed */
+	ERR_NOT_FOUND,     /* no such playlist, slot, override, ... */
+	ERR_CONFLICT,      /* clashes with what is there (overlapping slots) */
+	ERR_DB, /* the database failed (logged with SQLite's words) */
 };
 
 /* A short human text for rc (negative or positive, ours or errno). */

@@ -33,9 +33,11 @@ int source_open(struct source **out, const char *path,
  */
 long source_read(struct source *src, float *frames, size_t n);
 
-/* Tags from the file (ID3, Vorbis comments, WAV LIST/INFO); "" if none. */
+/* Tags from the file (ID3, Vorbis comments, WAV LIST/INFO); "" if none.
+ * The album is ID3 TALB, Vorbis ALBUM, or WAV IPRD. */
 const char *source_title(const struct source *src);
 const char *source_artist(const struct source *src);
+const char *source_album(const struct source *src);
 /* "mp3", "vorbis" or "wav". */
 const char *source_type(const struct source *src);
 /* The file's own rate and channel count, before conversion. */

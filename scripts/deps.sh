@@ -19,7 +19,7 @@ PACKAGES=(
 	libshout-dev libvorbis-dev libogg-dev libmpg123-dev libsqlite3-dev
 	libespeak-ng-dev libsoxr-dev
 	espeak-ng icecast2 sox libsox-fmt-mp3 lame vorbis-tools ffmpeg
-	curl jq python3 valgrind time clang-format
+	libebur128-dev tzdata curl jq python3 valgrind time clang-format sqlite3
 )
 
 check_only=0

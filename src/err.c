@@ -31,6 +31,18 @@ const char *err_str(int rc)
 		return "nothing playable";
 	case ERR_OUTSIDE:
 		return "outside the library";
+	case ERR_NOT_DB:
+		return "not a Pulse Radio database";
+	case ERR_SCHEMA_NEWER:
+		return "database from a newer Pulse Radio";
+	case ERR_INVALID:
+		return "invalid value";
+	case ERR_NOT_FOUND:
+		return "not found";
+	case ERR_CONFLICT:
+		return "conflicts with the schedule";
+	case ERR_DB:
+		return "database error";
 	default:
 		return strerror(code);
 	}

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "commands.h"
 #include "err.h"
 #include "log.h"
 #include "output.h"
@@ -35,6 +36,13 @@ static void usage(FILE *f)
 	fputs(
 	    "Usage: pulse-radio play PLAYLIST.m3u --output SPEC [--output SPEC]"
 	    " [options]\n"
+	    "       pulse-radio db init|migrate|version [--db FILE]\n"
+	    "       pulse-radio library scan DIR | list\n"
+	    "       pulse-radio playlist import FILE.m3u | list | show NAME\n"
+	    "       pulse-radio slot add|list|remove|edit ...\n"
+	    "       pulse-radio override add|list|remove ...\n"
+	    "       pulse-radio asrun export --from DATE --to DATE\n"
+	    "       pulse-radio COMMAND --help   (each command's options)\n"
 	    "       pulse-radio --help | --version\n"
 	    "\n"
 	    "Plays a playlist as one continuous Ogg/Vorbis stream, gapless, "
@@ -356,6 +364,9 @@ int main(int argc, char **argv)
 	/* A server that hangs up must be an error code, not our death. */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Operator subcommands parse their own options. */
+	if (argc > 1 && cmd_find(argv[1]))
+		return cmd_find(argv[1])(argc - 1, argv + 1);
 	rc = parse_args(argc, argv, &a);
 	if (rc < 0)
 		return 2;

@@ -436,6 +436,11 @@ const char *source_artist(const struct source *src)
 	return src->artist;
 }
 
+const char *source_album(const struct source *src)
+{
+	return src->album;
+}
+
 const char *source_type(const struct source *src)
 {
 	return src->ops->name;

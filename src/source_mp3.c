@@ -87,10 +87,14 @@ static void read_tags(struct source *src, mpg123_handle *mh)
 		source_set_tag(src->title, v2->title->p, v2->title->fill);
 	if (v2 && v2->artist && v2->artist->p)
 		source_set_tag(src->artist, v2->artist->p, v2->artist->fill);
+	if (v2 && v2->album && v2->album->p)
+		source_set_tag(src->album, v2->album->p, v2->album->fill);
 	if (v1 && !src->title[0])
 		source_set_tag(src->title, v1->title, sizeof(v1->title));
 	if (v1 && !src->artist[0])
 		source_set_tag(src->artist, v1->artist, sizeof(v1->artist));
+	if (v1 && !src->album[0])
+		source_set_tag(src->album, v1->album, sizeof(v1->album));
 }
 
 /* Float output at every rate, in the file's own channel count. */

@@ -72,6 +72,7 @@ struct source {
 	unsigned char native_pos[SOURCE_MAX_CHANNELS]; /* enum source_pos */
 	char title[SOURCE_TAG_MAX]; /* UTF-8; set with source_set_tag() */
 	char artist[SOURCE_TAG_MAX];
+	char album[SOURCE_TAG_MAX];
 
 	/* source.c only. */
 	struct pcm_format fmt; /* the station's */

@@ -141,7 +141,7 @@ static const char *other_codec(int fd)
 	return NULL;
 }
 
-/* TITLE and ARTIST, keys in any case; the first of each wins. */
+/* TITLE, ARTIST and ALBUM, keys in any case; the first of each wins. */
 static void read_tags(struct source *src, vorbis_comment *vc)
 {
 	if (!vc)
@@ -158,6 +158,9 @@ static void read_tags(struct source *src, vorbis_comment *vc)
 		else if (len > 7 && !src->artist[0] &&
 		         strncasecmp(c, "ARTIST=", 7) == 0)
 			source_set_tag(src->artist, c + 7, len - 7);
+		else if (len > 6 && !src->album[0] &&
+		         strncasecmp(c, "ALBUM=", 6) == 0)
+			source_set_tag(src->album, c + 6, len - 6);
 	}
 }
 

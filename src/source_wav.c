@@ -187,7 +187,8 @@ static int parse_fmt(struct source *src, struct wav *w, const unsigned char *f,
 	return 0;
 }
 
-/* Reads INAM and IART from a LIST chunk of len bytes at off, if INFO. */
+/* Reads INAM, IART and IPRD (the album) from a LIST chunk of len bytes at
+ * off, if INFO. */
 static void parse_list(struct source *src, struct wav *w, int64_t off,
                        uint32_t len)
 {
@@ -216,6 +217,8 @@ static void parse_list(struct source *src, struct wav *w, int64_t off,
 			source_set_tag(src->title, text, sz);
 		else if (memcmp(list + i, "IART", 4) == 0)
 			source_set_tag(src->artist, text, sz);
+		else if (memcmp(list + i, "IPRD", 4) == 0)
+			source_set_tag(src->album, text, sz);
 		/* Sub-chunks are padded to even sizes too. */
 		if (avail - sz < (sz & 1u))
 			break;

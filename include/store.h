@@ -1,0 +1,71 @@
+/*
+ * store.h - the station's SQLite database: one handle, schema applied and
+ * migrated on open.
+ *
+ * schema.sql (compiled into the program) is the single truth: store_open()
+ * applies every "-- @version N" section above the file's user_version, each
+ * in one transaction, so a failed migration leaves the file as it was. WAL
+ * mode, foreign keys on, a busy timeout so a second writer waits instead
+ * of failing at once. A file that is refused (not SQLite, another
+ * program's database, a newer schema) is never written to.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+
+struct sqlite3;
+struct store;
+
+enum {
+	STORE_CREATE = 1,   /* create the file if it does not exist */
+	STORE_READONLY = 2, /* never write: no migration either */
+};
+
+/*
+ * Opens the database at path. 0 with *out set; -ENOENT (no file and no
+ * STORE_CREATE), -ERR_NOT_DB (the file is not an SQLite database, or one
+ * with tables but no Pulse Radio schema version), -ERR_SCHEMA_NEWER (its
+ * user_version is above ours; left untouched), -ERR_DB. Every failure is
+ * logged once, naming the path.
+ */
+int store_open(struct store **out, const char *path, int flags);
+
+/*
+ * As store_open(), but migrates with schema (text in the format of
+ * schema.sql) instead of the compiled-in one. For tests: a broken schema
+ * shows that a failed migration leaves the file unchanged.
+ */
+int store_open_with(struct store **out, const char *path, int flags,
+                    const char *schema);
+
+/* The raw handle, for modules that keep their own prepared statements. */
+struct sqlite3 *store_db(struct store *st);
+
+/* The path the store was opened with (for log lines). */
+const char *store_path(struct store *st);
+
+/* The schema version of the open database, and the newest we know. */
+int store_version(struct store *st);
+int store_schema_latest(void);
+
+/* Reads setting key into buf (0), or -ERR_NOT_FOUND; -ERR_INVALID if the
+ * value does not fit in len bytes. */
+int store_setting_get(struct store *st, const char *key, char *buf, size_t len);
+/* Inserts or replaces setting key: 0 or -ERR_DB. */
+int store_setting_set(struct store *st, const char *key, const char *value);
+
+/* Runs sql (no results) in a transaction (or inside the caller's, if one
+ * is open); -ERR_DB logged on failure (its own transaction rolled back). */
+int store_exec(struct store *st, const char *sql);
+
+/* An explicit write transaction (BEGIN IMMEDIATE): 0 or -ERR_DB, logged.
+ * store_rollback() is quiet and accepts "no transaction open". */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* Closes and frees; accepts NULL. */
+void store_close(struct store *st);
+
+#endif

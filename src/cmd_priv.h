@@ -1,0 +1,46 @@
+/*
+ * cmd_priv.h - helpers shared by the programme subcommands (db, playlist,
+ * slot, override, asrun).
+ *
+ * Each logs its own failure as one line, so a command only maps the
+ * return value to its exit status (1).
+ */
+#ifndef CMD_PRIV_H
+#define CMD_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* Exit statuses of a subcommand. */
+enum { CMD_OK = 0, CMD_FAILED = 1, CMD_USAGE = 2 };
+
+/* Opens the database named by --db (db_opt may be NULL): an existing
+ * file, migrated. 0 or negative (logged). */
+int cmd_open(struct store **st, const char *db_opt);
+
+/* The station's time zone (setting 'timezone') into buf: 0, or negative
+ * (logged) if unset or not a known zone. */
+int cmd_zone(struct store *st, char *buf, size_t len);
+
+/* The id of the playlist called name: 0, -ERR_NOT_FOUND (logged as
+ * "what: no playlist NAME"), -ERR_DB. */
+int cmd_playlist_id(struct store *st, const char *name, const char *what,
+                    int64_t *id);
+
+/* A whole number 0..max, digits only: 0 or -ERR_INVALID. */
+int cmd_parse_count(const char *s, long max, long *out);
+
+/* ms as "H:MM:SS" (rounded to the nearest second). */
+void cmd_format_duration(int64_t ms, char *buf, size_t len);
+
+/* Whether name is a usable name for a playlist, slot or override
+ * (1..100 bytes, no control characters); logs why not. */
+bool cmd_name_ok(const char *what, const char *name);
+
+/* Logs "what: TEXT" for a usage error and returns CMD_USAGE. */
+int cmd_usage_error(const char *what, const char *text);
+
+#endif
