@@ -37,8 +37,10 @@ CREATE TABLE track (
 	cue_in_ms     INTEGER NOT NULL DEFAULT 0 CHECK (cue_in_ms >= 0),
 	cue_out_ms    INTEGER NOT NULL CHECK (cue_out_ms >= cue_in_ms),
 	enabled       INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+	missing       INTEGER NOT NULL DEFAULT 0 CHECK (missing IN (0, 1)),
+	                                     -- file gone at the last scan
 	file_size     INTEGER NOT NULL,      -- with file_mtime: rescan if changed
-	file_mtime    INTEGER NOT NULL,
+	file_mtime    INTEGER NOT NULL,      -- nanoseconds since the epoch
 	added_at      TEXT NOT NULL,
 	scanned_at    TEXT NOT NULL,
 	last_played   TEXT

@@ -9,9 +9,9 @@
 #ifndef COMMANDS_H
 #define COMMANDS_H
 
-int cmd_db(int argc, char **argv);       /* db init|migrate|version */
+int cmd_db(int argc, char **argv);       /* db init|migrate|version|get|set */
 int cmd_library(int argc, char **argv);  /* library scan DIR|list */
-int cmd_playlist(int argc, char **argv); /* playlist import|list|show */
+int cmd_playlist(int argc, char **argv); /* playlist import|list|show|remove */
 int cmd_slot(int argc, char **argv);     /* slot add|list|remove|edit */
 int cmd_override(int argc, char **argv); /* override add|list|remove */
 int cmd_asrun(int argc, char **argv);    /* asrun export --from --to */

@@ -59,7 +59,7 @@ struct lib_scan_stats {
 	size_t updated;   /* rows whose file changed, measured again */
 	size_t unchanged; /* same size and mtime: not decoded */
 	size_t bad;       /* could not be measured (one log line each) */
-	size_t disabled;  /* rows under dir whose file is gone: enabled = 0 */
+	size_t missing;   /* rows under dir whose file is gone: missing = 1 */
 };
 
 /*
@@ -72,7 +72,7 @@ struct lib_scan_stats {
  * added_at, enabled and last_played. A new silent file is added with
  * enabled = 0 (it would be dead air). Rows under dir whose file is gone
  * get enabled = 0, never deleted: playlists and the as-run log refer to
- * them; but when the walk finds no audio file at all, nothing is disabled
+ * them; but when the walk finds no audio file at all, nothing is missing
  * (an unmounted disk must not empty the library).
  *
  * Writes in short transactions (at most LIB_TXN_FILES files or about half

@@ -25,8 +25,9 @@ static void usage(FILE *f)
 	      "      links are skipped) for .mp3 .ogg .oga .wav files and\n"
 	      "      measures each new or changed one: EBU R128 loudness,\n"
 	      "      peak, cue-in and cue-out. Tracks whose file is gone are\n"
-	      "      disabled, never deleted. Bad files cost one line each\n"
-	      "      and do not stop the scan.\n"
+	      "      marked missing (off air until they are back), never\n"
+	      "      deleted. Bad files cost one line each and do not stop\n"
+	      "      the scan.\n"
 	      "list  prints every track: artist - title, duration, loudness,\n"
 	      "      cue in-out.\n"
 	      "\n"
@@ -57,8 +58,8 @@ static int do_scan(const char *dir, const char *db_path)
 	if (rc < 0)
 		return 1;
 	printf("scanned %zu files: %zu added, %zu updated, %zu unchanged, "
-	       "%zu bad, %zu disabled (missing)\n",
-	       s.scanned, s.added, s.updated, s.unchanged, s.bad, s.disabled);
+	       "%zu bad, %zu missing\n",
+	       s.scanned, s.added, s.updated, s.unchanged, s.bad, s.missing);
 	return 0;
 }
 

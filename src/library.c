@@ -248,7 +248,7 @@ struct scan {
 };
 
 static const char find_sql[] =
-    "SELECT file_size, file_mtime FROM track WHERE path = ?1";
+    "SELECT file_size, file_mtime, missing FROM track WHERE path = ?1";
 
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 static const char upsert_sql[] =
@@ -263,7 +263,8 @@ static const char upsert_sql[] =
     " loudness_lufs = excluded.loudness_lufs,"
     " peak_dbfs = excluded.peak_dbfs, cue_in_ms = excluded.cue_in_ms,"
     " cue_out_ms = excluded.cue_out_ms, file_size = excluded.file_size,"
-    " file_mtime = excluded.file_mtime, scanned_at = excluded.scanned_at";
+    " file_mtime = excluded.file_mtime, scanned_at = excluded.scanned_at,"
+    " missing = 0";
 
 static int db_fail(sqlite3 *db, const char *what)
 {
@@ -408,8 +409,11 @@ static int scan_file(struct scan *sc, const char *path, const struct stat *st)
 	rc = sqlite3_step(sc->find);
 	if (rc == SQLITE_ROW) {
 		known = true;
+		/* A file that comes back after it went missing is
+		 * measured again: it may not be the same one. */
 		if (sqlite3_column_int64(sc->find, 0) == st->st_size &&
-		    sqlite3_column_int64(sc->find, 1) == mtime_ns(st)) {
+		    sqlite3_column_int64(sc->find, 1) == mtime_ns(st) &&
+		    sqlite3_column_int(sc->find, 2) == 0) {
 			sqlite3_reset(sc->find);
 			sc->stats->unchanged++;
 			return 0;
@@ -551,7 +555,7 @@ static int walk(struct scan *sc, const char *dir, int depth)
 static int disable_missing(struct scan *sc, const char *root)
 {
 	static const char sel_sql[] =
-	    "SELECT id, path FROM track WHERE enabled = 1"
+	    "SELECT id, path FROM track WHERE missing = 0"
 	    " AND substr(path, 1, length(?1)) = ?1";
 	sqlite3_stmt *sel = NULL, *upd = NULL;
 	char *prefix = join_path(root, "");
@@ -562,7 +566,7 @@ static int disable_missing(struct scan *sc, const char *root)
 		return -ENOMEM;
 	if (sqlite3_prepare_v2(sc->db, sel_sql, -1, &sel, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(sc->db,
-	                       "UPDATE track SET enabled = 0 WHERE id = ?1", -1,
+	                       "UPDATE track SET missing = 1 WHERE id = ?1", -1,
 	                       &upd, NULL) != SQLITE_OK) {
 		rc = db_fail(sc->db, "prepare");
 		goto out;
@@ -571,7 +575,7 @@ static int disable_missing(struct scan *sc, const char *root)
 	if (rc < 0)
 		goto out;
 	/* Inside one transaction the SELECT sees a stable table, and the
-	 * rows it changes leave its result (enabled = 1) harmlessly. */
+	 * rows it changes leave its result (missing = 0) harmlessly. */
 	sqlite3_bind_text(sel, 1, prefix, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
 		const char *path = (const char *)sqlite3_column_text(sel, 1);
@@ -592,8 +596,8 @@ static int disable_missing(struct scan *sc, const char *root)
 			goto out;
 		}
 		sqlite3_reset(upd);
-		log_info("%s: missing; disabled", path);
-		sc->stats->disabled++;
+		log_info("%s: missing; off air until it is back", path);
+		sc->stats->missing++;
 	}
 	if (step != SQLITE_DONE)
 		rc = db_fail(sc->db, "missing files");
@@ -652,7 +656,8 @@ long lib_list(struct sqlite3 *db, FILE *out)
 {
 	static const char sql[] =
 	    "SELECT artist, title, duration_ms, loudness_lufs, cue_in_ms,"
-	    " cue_out_ms, enabled FROM track ORDER BY artist COLLATE NOCASE,"
+	    " cue_out_ms, enabled, missing FROM track ORDER BY artist COLLATE "
+	    "NOCASE,"
 	    " title COLLATE NOCASE, path";
 	sqlite3_stmt *st;
 	long count = 0;
@@ -671,13 +676,14 @@ long lib_list(struct sqlite3 *db, FILE *out)
 		else
 			snprintf(lufs, sizeof(lufs), "%.1f LUFS",
 			         sqlite3_column_double(st, 3));
-		fprintf(out, "%s%s%s  %lld:%04.1f  %s  cue %.2f-%.2f%s\n",
+		fprintf(out, "%s%s%s  %lld:%04.1f  %s  cue %.2f-%.2f%s%s\n",
 		        artist ? artist : "", artist && artist[0] ? " - " : "",
 		        title ? title : "", ms / 60000,
 		        (double)(ms % 60000) / 1000.0, lufs,
 		        (double)sqlite3_column_int64(st, 4) / 1000.0,
 		        (double)sqlite3_column_int64(st, 5) / 1000.0,
-		        sqlite3_column_int(st, 6) ? "" : "  [disabled]");
+		        sqlite3_column_int(st, 6) ? "" : "  [disabled]",
+		        sqlite3_column_int(st, 7) ? "  [missing]" : "");
 		count++;
 	}
 	sqlite3_finalize(st);

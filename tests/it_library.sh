@@ -3,7 +3,7 @@
 # Ogg and WAV files in sub-folders are measured into the track table; hidden
 # files, a symlink out of the folder and non-audio files are left alone;
 # bad files cost one line each and the scan goes on. A second scan decodes
-# nothing; a changed file is measured again, a deleted one disabled. A
+# nothing; a changed file is measured again, a deleted one marked missing. A
 # folder that does not exist is an error (exit 1, one line, no database).
 set -euo pipefail
 : "${PULSE_RADIO:?} ${PULSE_SRC:?}"
@@ -56,7 +56,7 @@ t_check "db init (exit $rc)" test "$rc" -eq 0
 
 scan
 t_check "first scan exits 0 with bad files (got $rc)" test "$rc" -eq 0
-t_check "first scan summary" grep -qx "scanned 10 files: 6 added, 0 updated, 0 unchanged, 4 bad, 0 disabled (missing)" "$T/out"
+t_check "first scan summary" grep -qx "scanned 10 files: 6 added, 0 updated, 0 unchanged, 4 bad, 0 missing" "$T/out"
 for bad in zero.mp3 text.ogg png.mp3 trunc.mp3; do
 	n=$(grep -c -- "/$bad" "$T/err" || true)
 	t_check "one line for $bad (got $n)" test "$n" -eq 1
@@ -87,21 +87,30 @@ start=$(date +%s%N)
 scan
 ms=$((($(date +%s%N) - start) / 1000000))
 t_check "second scan exits 0" test "$rc" -eq 0
-t_check "second scan: all unchanged" grep -qx "scanned 10 files: 0 added, 0 updated, 6 unchanged, 4 bad, 0 disabled (missing)" "$T/out"
+t_check "second scan: all unchanged" grep -qx "scanned 10 files: 0 added, 0 updated, 6 unchanged, 4 bad, 0 missing" "$T/out"
 t_check "second scan is fast (${ms} ms)" test "$ms" -lt 3000
 
 id=$(q "SELECT id FROM track WHERE path = '$real/c.wav'")
 media_tone "$L/c.wav" 2 44100 2 330
 touch -d '+1 hour' "$L/a.mp3" # same bytes, new mtime
 scan
-t_check "changed files only: 2 updated" grep -qx "scanned 10 files: 0 added, 2 updated, 4 unchanged, 4 bad, 0 disabled (missing)" "$T/out"
+t_check "changed files only: 2 updated" grep -qx "scanned 10 files: 0 added, 2 updated, 4 unchanged, 4 bad, 0 missing" "$T/out"
 t_check "c.wav keeps its id, new duration" test "$(q "SELECT id || ':' || duration_ms FROM track WHERE path = '$real/c.wav'")" = "$id:2000"
 
+cp "$L/sub/d.mp3" "$T/d.mp3.saved"
 rm "$L/sub/d.mp3"
 scan
-t_check "deleted file: disabled" grep -qx "scanned 9 files: 0 added, 0 updated, 5 unchanged, 4 bad, 1 disabled (missing)" "$T/out"
-t_check "its row stays, disabled" test "$(q "SELECT enabled FROM track WHERE path = '$real/sub/d.mp3'")" = 0
+t_check "deleted file: missing" grep -qx "scanned 9 files: 0 added, 0 updated, 5 unchanged, 4 bad, 1 missing" "$T/out"
+t_check "its row stays, marked missing" test "$(q "SELECT missing FROM track WHERE path = '$real/sub/d.mp3'")" = 1
 t_check "the missing file is named" grep -q "sub/d.mp3: missing" "$T/err"
+
+# It comes back (a disk remounted): measured again and back on air.
+cp "$T/d.mp3.saved" "$L/sub/d.mp3"
+scan
+t_check "back again: 1 updated, 0 missing" grep -qx "scanned 10 files: 0 added, 1 updated, 5 unchanged, 4 bad, 0 missing" "$T/out"
+t_check "back again: not missing" test "$(q "SELECT missing FROM track WHERE path = '$real/sub/d.mp3'")" = 0
+rm "$L/sub/d.mp3"
+scan
 
 rc=0
 "$PULSE_RADIO" library list --db "$DB" >"$T/list" 2>"$T/err" || rc=$?
@@ -109,7 +118,7 @@ cat "$T/list"
 t_check "list exits 0" test "$rc" -eq 0
 t_check "list: six lines" test "$(wc -l <"$T/list")" -eq 6
 t_check "list: artist - title" grep -q "^Artist A - Song A  0:05.0  -[0-9.]* LUFS  cue 0.00-5.00$" "$T/list"
-t_check "list: the disabled one" grep -q "^d .*\[disabled\]$" "$T/list"
+t_check "list: the missing one" grep -q "^d .*\[missing\]$" "$T/list"
 
 rc=0
 "$PULSE_RADIO" library scan "$T/nope" --db "$T/new.db" >"$T/out" 2>"$T/err" || rc=$?

@@ -355,18 +355,18 @@ static void q_text(sqlite3 *db, const char *sql, char *buf, size_t len)
 
 static bool stats_are(const struct lib_scan_stats *s, size_t scanned,
                       size_t added, size_t updated, size_t unchanged,
-                      size_t bad, size_t disabled)
+                      size_t bad, size_t missing)
 {
 	bool ok = s->scanned == scanned && s->added == added &&
 	          s->updated == updated && s->unchanged == unchanged &&
-	          s->bad == bad && s->disabled == disabled;
+	          s->bad == bad && s->missing == missing;
 
 	if (!ok)
 		fprintf(stderr,
 		        "stats: %zu scanned, %zu added, %zu updated, %zu "
-		        "unchanged, %zu bad, %zu disabled\n",
+		        "unchanged, %zu bad, %zu missing\n",
 		        s->scanned, s->added, s->updated, s->unchanged, s->bad,
-		        s->disabled);
+		        s->missing);
 	return ok;
 }
 
@@ -483,7 +483,7 @@ static void test_scan(void)
 	         id, real);
 	CHECK(q_int(db, sql) == 1);
 
-	/* b.wav goes: its row stays, disabled. */
+	/* b.wav goes: its row stays, marked missing. */
 	CHECK(unlink(test_path("lib/sub/b.wav")) == 0);
 	test_capture_begin();
 	CHECK(lib_scan(db, lib, &s) == 0);
@@ -492,12 +492,12 @@ static void test_scan(void)
 	CHECK(strstr(log, "b.wav: missing") != NULL);
 	snprintf(sql, sizeof(sql),
 	         "SELECT count(*) FROM track WHERE path = '%s/sub/b.wav' AND "
-	         "enabled = 0",
+	         "missing = 1",
 	         real);
 	CHECK(q_int(db, sql) == 1);
 
 	/* A folder with no audio disables nothing (an unmounted disk). */
-	CHECK(sqlite3_exec(db, "UPDATE track SET enabled = 1", NULL, NULL,
+	CHECK(sqlite3_exec(db, "UPDATE track SET missing = 0", NULL, NULL,
 	                   NULL) == SQLITE_OK);
 	CHECK(test_run("mv '%s' '%s.away' && mkdir '%s'", lib, lib, lib) == 0);
 	test_capture_begin();
@@ -505,7 +505,7 @@ static void test_scan(void)
 	log = test_capture_end();
 	CHECK(stats_are(&s, 0, 0, 0, 0, 0, 0));
 	CHECK(strstr(log, "no audio files") != NULL);
-	CHECK(q_int(db, "SELECT count(*) FROM track WHERE enabled = 1") == 3);
+	CHECK(q_int(db, "SELECT count(*) FROM track WHERE missing = 0") == 3);
 
 	/* No such folder: an error, one line, nothing changed. */
 	test_capture_begin();
