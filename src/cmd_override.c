@@ -268,10 +268,16 @@ int cmd_override(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *db_opt = NULL, *from = NULL, *to = NULL, *playlist = NULL;
-	const char *mode = "hard", *verb;
+	const char *mode = "hard";
+	enum { LIST, ADD, REMOVE };
+	static const struct cmd_verb verbs[] = {
+	    [LIST] = {"list", 0, false},
+	    [ADD] = {"add", 1, true},
+	    [REMOVE] = {"remove", 1, false},
+	};
 	struct store *st = NULL;
 	bool any_opt = false;
-	int c, nargs, rc;
+	int c, verb, rc;
 	char **args;
 
 	optind = 0;
@@ -300,27 +306,18 @@ int cmd_override(int argc, char **argv)
 			return CMD_USAGE;
 		}
 	}
-	if (optind >= argc)
-		return cmd_usage_error("override", "which action?");
-	verb = argv[optind];
-	args = argv + optind + 1;
-	nargs = argc - optind - 1;
-	if (strcmp(verb, "list") == 0 ? nargs != 0
-	    : strcmp(verb, "add") == 0 || strcmp(verb, "remove") == 0
-	        ? nargs != 1
-	        : 1)
-		return cmd_usage_error("override",
-		                       "unknown action or wrong arguments");
-	if (any_opt && strcmp(verb, "add") != 0)
-		return cmd_usage_error("override", "options only go with add");
+	verb = cmd_verb("override", verbs, sizeof(verbs) / sizeof(*verbs), argc,
+	                argv, any_opt, &args);
+	if (verb < 0)
+		return CMD_USAGE;
 	if (cmd_open(&st, db_opt) < 0)
 		return CMD_FAILED;
-	if (strcmp(verb, "list") == 0)
+	if (verb == LIST)
 		rc = do_list(st);
-	else if (strcmp(verb, "remove") == 0)
+	else if (verb == REMOVE)
 		rc = do_remove(st, args[0]);
 	else
 		rc = do_add(st, args[0], from, to, playlist, mode);
 	store_close(st);
-	return rc == -ERR_USAGE ? CMD_USAGE : rc < 0 ? CMD_FAILED : CMD_OK;
+	return cmd_status(rc);
 }

@@ -341,10 +341,17 @@ int cmd_playlist(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *db_opt = NULL, *name = NULL, *library = NULL, *verb;
+	const char *db_opt = NULL, *name = NULL, *library = NULL;
+	enum { LIST, IMPORT, SHOW, REMOVE };
+	static const struct cmd_verb verbs[] = {
+	    [LIST] = {"list", 0, false},
+	    [IMPORT] = {"import", 1, true},
+	    [SHOW] = {"show", 1, false},
+	    [REMOVE] = {"remove", 1, false},
+	};
 	char defname[256];
 	struct store *st = NULL;
-	int c, nargs, rc;
+	int c, verb, rc;
 	char **args;
 
 	optind = 0;
@@ -366,19 +373,11 @@ int cmd_playlist(int argc, char **argv)
 			return CMD_USAGE;
 		}
 	}
-	if (optind >= argc)
-		return cmd_usage_error("playlist", "which action?");
-	verb = argv[optind];
-	args = argv + optind + 1;
-	nargs = argc - optind - 1;
-	if (strcmp(verb, "list") == 0 ? nargs != 0
-	    : strcmp(verb, "import") == 0 || strcmp(verb, "show") == 0 ||
-	            strcmp(verb, "remove") == 0
-	        ? nargs != 1
-	        : 1)
-		return cmd_usage_error("playlist",
-		                       "unknown action or wrong arguments");
-	if (strcmp(verb, "import") == 0) {
+	verb = cmd_verb("playlist", verbs, sizeof(verbs) / sizeof(*verbs), argc,
+	                argv, name || library, &args);
+	if (verb < 0)
+		return CMD_USAGE;
+	if (verb == IMPORT) {
 		if (!name) {
 			default_name(args[0], defname, sizeof(defname));
 			name = defname;
@@ -388,14 +387,14 @@ int cmd_playlist(int argc, char **argv)
 	}
 	if (cmd_open(&st, db_opt) < 0)
 		return CMD_FAILED;
-	if (strcmp(verb, "import") == 0)
+	if (verb == IMPORT)
 		rc = do_import(st, args[0], name, library);
-	else if (strcmp(verb, "list") == 0)
+	else if (verb == LIST)
 		rc = do_list(st);
-	else if (strcmp(verb, "show") == 0)
+	else if (verb == SHOW)
 		rc = do_show(st, args[0]);
 	else
 		rc = do_remove(st, args[0]);
 	store_close(st);
-	return rc < 0 ? CMD_FAILED : CMD_OK;
+	return cmd_status(rc);
 }

@@ -43,4 +43,24 @@ bool cmd_name_ok(const char *what, const char *name);
 /* Logs "what: TEXT" for a usage error and returns CMD_USAGE. */
 int cmd_usage_error(const char *what, const char *text);
 
+/* One action of a command ("slot add NAME"): its name, how many
+ * arguments follow it, and whether the command's options go with it. */
+struct cmd_verb {
+	const char *name;
+	int nargs;
+	bool options;
+};
+
+/*
+ * Finds the action at argv[optind] (after getopt) among verbs[n] and
+ * checks its argument count and whether options were given (any_opt).
+ * Its index, with *args pointing at its arguments; or -1 after one usage
+ * line naming cmd.
+ */
+int cmd_verb(const char *cmd, const struct cmd_verb *verbs, size_t n, int argc,
+             char **argv, bool any_opt, char ***args);
+
+/* The exit status for an action's result code. */
+int cmd_status(int rc);
+
 #endif

@@ -522,11 +522,18 @@ int cmd_slot(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	enum { LIST, ADD, EDIT, REMOVE };
+	static const struct cmd_verb verbs[] = {
+	    [LIST] = {"list", 0, false},
+	    [ADD] = {"add", 1, true},
+	    [EDIT] = {"edit", 1, true},
+	    [REMOVE] = {"remove", 1, false},
+	};
 	struct slot_opts o = {0};
-	const char *db_opt = NULL, *verb;
+	const char *db_opt = NULL;
 	struct store *st = NULL;
 	bool any_opt = false;
-	int c, nargs, rc;
+	int c, verb, rc;
 	char **args;
 
 	optind = 0;
@@ -573,29 +580,18 @@ int cmd_slot(int argc, char **argv)
 			return CMD_USAGE;
 		}
 	}
-	if (optind >= argc)
-		return cmd_usage_error("slot", "which action?");
-	verb = argv[optind];
-	args = argv + optind + 1;
-	nargs = argc - optind - 1;
-	if (strcmp(verb, "list") == 0 ? nargs != 0
-	    : strcmp(verb, "add") == 0 || strcmp(verb, "edit") == 0 ||
-	            strcmp(verb, "remove") == 0
-	        ? nargs != 1
-	        : 1)
-		return cmd_usage_error("slot",
-		                       "unknown action or wrong arguments");
-	if (any_opt && strcmp(verb, "add") != 0 && strcmp(verb, "edit") != 0)
-		return cmd_usage_error("slot", "options only go with add or "
-		                               "edit");
+	verb = cmd_verb("slot", verbs, sizeof(verbs) / sizeof(*verbs), argc,
+	                argv, any_opt, &args);
+	if (verb < 0)
+		return CMD_USAGE;
 	if (cmd_open(&st, db_opt) < 0)
 		return CMD_FAILED;
-	if (strcmp(verb, "list") == 0)
+	if (verb == LIST)
 		rc = do_list(st);
-	else if (strcmp(verb, "remove") == 0)
+	else if (verb == REMOVE)
 		rc = do_remove(st, args[0]);
 	else
-		rc = do_save(st, args[0], &o, strcmp(verb, "edit") == 0);
+		rc = do_save(st, args[0], &o, verb == EDIT);
 	store_close(st);
-	return rc == -ERR_USAGE ? CMD_USAGE : rc < 0 ? CMD_FAILED : CMD_OK;
+	return cmd_status(rc);
 }

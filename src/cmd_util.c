@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,4 +112,35 @@ int cmd_usage_error(const char *what, const char *text)
 {
 	log_error("%s: %s (see: pulse-radio %s --help)", what, text, what);
 	return CMD_USAGE;
+}
+
+int cmd_verb(const char *cmd, const struct cmd_verb *verbs, size_t n, int argc,
+             char **argv, bool any_opt, char ***args)
+{
+	if (optind >= argc) {
+		cmd_usage_error(cmd, "which action?");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(argv[optind], verbs[i].name) != 0)
+			continue;
+		if (argc - optind - 1 != verbs[i].nargs) {
+			cmd_usage_error(cmd, "wrong number of arguments");
+			return -1;
+		}
+		if (any_opt && !verbs[i].options) {
+			cmd_usage_error(cmd, "those options do not go with "
+			                     "that action");
+			return -1;
+		}
+		*args = argv + optind + 1;
+		return (int)i;
+	}
+	cmd_usage_error(cmd, "unknown action");
+	return -1;
+}
+
+int cmd_status(int rc)
+{
+	return rc == -ERR_USAGE ? CMD_USAGE : rc < 0 ? CMD_FAILED : CMD_OK;
 }

@@ -1,0 +1,74 @@
+/*
+ * sched.h - what airs next: the slot in force, rotation, jingles, fallback.
+ *
+ * The one scheduler behind both `plan` and the air (or an offline render):
+ * given the moment an item will start, it answers with the item. It is
+ * deterministic for a given database and history (ties broken by track
+ * id), so a plan and a render of the same period list the same items in
+ * the same order. It remembers what it picked (rotation history), seeded
+ * from the as-run log at sched_new().
+ */
+#ifndef SCHED_H
+#define SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct store;
+struct sched;
+
+enum sched_kind {
+	SCHED_MUSIC,    /* from the slot's (or override's) playlist */
+	SCHED_JINGLE,   /* from the slot's jingle playlist, at its cadence */
+	SCHED_FALLBACK, /* nothing scheduled, or the slot had nothing */
+};
+
+enum sched_start {
+	SCHED_START_HARD,      /* must start on time: what is before it ends */
+	SCHED_START_SOFT,      /* waits for the item before it to end */
+	SCHED_START_NOT_BEFORE /* soft, but never earlier than its time */
+};
+
+#define SCHED_PATH_MAX 4096
+#define SCHED_TAG_MAX 256
+
+struct sched_item {
+	int64_t track_id;
+	char path[SCHED_PATH_MAX];
+	char title[SCHED_TAG_MAX];
+	char artist[SCHED_TAG_MAX];
+	char album[SCHED_TAG_MAX];
+	enum sched_kind kind;
+	char slot[SCHED_TAG_MAX]; /* slot or override name; "" for fallback */
+	double loudness_lufs;     /* from the scan; NAN when unmeasured */
+	int64_t cue_in_ms;        /* where to start in the file */
+	int64_t start_ms;         /* UTC ms it starts on the stream */
+	/* How long it plays from cue_in_ms: to its cue-out, or less when a
+	 * hard event comes first (then cut is set and the player fades it
+	 * out to end exactly at start_ms + length_ms). */
+	int64_t length_ms;
+	bool cut;
+};
+
+/*
+ * Reads the settings (time zone, separations, fallback playlist), the
+ * grid and overrides, and seeds the rotation history from the as-run log.
+ * 0 with *out set, or a negative code (logged once).
+ */
+int sched_new(struct sched **out, struct store *st);
+
+/*
+ * The item that starts at at_ms (UTC milliseconds), remembered in the
+ * history as played. 0 with *item filled; -ERR_EMPTY (logged once per
+ * call) when nothing at all is playable, not even the fallback.
+ */
+int sched_next(struct sched *s, int64_t at_ms, struct sched_item *item);
+
+/* Re-reads grid, overrides and settings (an operator's edit), keeping
+ * the history. 0, or a negative code with the old schedule kept. */
+int sched_reload(struct sched *s);
+
+/* Frees; accepts NULL. */
+void sched_free(struct sched *s);
+
+#endif
