@@ -1,10 +1,14 @@
 /*
- * player.h - play a playlist, without a gap, into the outputs.
+ * player.h - play items one after another, without a gap, into the
+ * outputs.
  *
  * The output clock pulls: each tick the player reads one block from the
- * item on air and hands it to every output. In real time the ticks are
- * paced from CLOCK_MONOTONIC and the count of frames sent, never from the
- * wall clock (a Pi's wall clock jumps when NTP syncs).
+ * item on air and hands it to every output. What plays next comes from a
+ * feed (a playlist, or the scheduler), asked with the programme time at
+ * which the item will start. Programme time is start_ms plus the frames
+ * sent, so it never drifts from the audio; in real time the ticks are
+ * paced from CLOCK_MONOTONIC, never from the wall clock (a Pi's wall clock
+ * jumps when NTP syncs).
  */
 #ifndef PLAYER_H
 #define PLAYER_H
@@ -12,37 +16,64 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pcm.h"
 
 struct output;
-struct playlist;
+
+#define PLAYER_PATH_MAX 4096
+#define PLAYER_TAG_MAX 256
+
+/* One item, as a feed hands it to the player. */
+struct player_item {
+	char path[PLAYER_PATH_MAX];
+	char title[PLAYER_TAG_MAX];  /* "" to use the file's own tag */
+	char artist[PLAYER_TAG_MAX]; /* likewise */
+	int64_t cue_in_ms;           /* start this far into the file */
+	int64_t length_ms;           /* play this long; < 0: to its end */
+	bool fade_out;               /* cut short: fade out to its end */
+	int64_t id;                  /* the feed's own reference */
+};
+
+struct player_feed {
+	/* Fills *item, the one that starts at programme time at_ms. 0; 1
+	 * when the feed has ended; or a negative code (-ERR_EMPTY). */
+	int (*next)(void *ctx, int64_t at_ms, struct player_item *item);
+	/* The item could not be opened (the source logged why). May be
+	 * NULL. */
+	void (*failed)(void *ctx, const struct player_item *item);
+	/* The item aired from at_ms for dur_ms; ended_early when it
+	 * stopped before its planned end (a failure part-way, or a stop).
+	 * May be NULL. Called between ticks, once per item. */
+	void (*aired)(void *ctx, const struct player_item *item, int64_t at_ms,
+	              int64_t dur_ms, bool ended_early);
+	void *ctx;
+};
 
 struct player_options {
 	struct pcm_format fmt;
 	size_t block_frames; /* frames per tick; 0 for the default */
 	bool realtime;       /* pace to the monotonic clock */
-	bool shuffle;        /* a new order on every pass */
-	bool once;           /* stop after one pass through the playlist */
 	double max_seconds;  /* stop after this much audio; 0 for no limit */
-	unsigned seed;       /* shuffle seed; 0 picks one */
+	int64_t start_ms;    /* programme time of the first frame (UTC ms) */
 };
 
 struct player_stats {
 	unsigned long long frames; /* frames sent to the outputs */
 	size_t items;              /* items that went on air */
-	size_t skipped;            /* entries that could not be played */
+	size_t skipped;            /* items that could not be played */
 };
 
 /*
- * Plays until *stop becomes non-zero, the playlist ends (once), or
- * max_seconds of audio went out. Outputs are borrowed; one that fails for
- * good is closed and dropped from outs (*n_outs shrinks), and the others
- * go on. 0, or -ERR_EMPTY when nothing in the playlist is playable, or the
- * code of the last output that failed when none is left.
+ * Plays until *stop becomes non-zero, the feed ends, or max_seconds of
+ * audio went out. Outputs are borrowed; one that fails for good is closed
+ * and dropped from outs (*n_outs shrinks), and the others go on. 0; the
+ * feed's negative code (-ERR_EMPTY when nothing is playable); or the code
+ * of the last output that failed when none is left.
  */
-int player_run(struct playlist *pl, struct output **outs, size_t *n_outs,
-               const struct player_options *opt, volatile sig_atomic_t *stop,
-               struct player_stats *stats);
+int player_run(const struct player_feed *feed, struct output **outs,
+               size_t *n_outs, const struct player_options *opt,
+               volatile sig_atomic_t *stop, struct player_stats *stats);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "err.h"
+#include "feed_playlist.h"
 #include "log.h"
 #include "output.h"
 #include "pcm.h"
@@ -141,6 +142,7 @@ struct args {
 	const char *password_file;
 	struct out_options out;
 	struct player_options play;
+	struct feed_playlist_options feed;
 };
 
 static int parse_double(const char *s, const char *what, double lo, double hi,
@@ -179,10 +181,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->play.realtime = true;
 			break;
 		case OPT_SHUFFLE:
-			a->play.shuffle = true;
+			a->feed.shuffle = true;
 			break;
 		case OPT_ONCE:
-			a->play.once = true;
+			a->feed.once = true;
 			break;
 		case OPT_DURATION:
 			if (parse_double(optarg, "--duration", 0.001, 1e9,
@@ -245,7 +247,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			if (parse_double(optarg, "--seed", 1, 4294967295.0,
 			                 &v) < 0)
 				return -ERR_USAGE;
-			a->play.seed = (unsigned)v;
+			a->feed.seed = (unsigned)v;
 			break;
 		case 'h':
 			usage(stdout);
@@ -303,6 +305,8 @@ static int cmd_play(struct args *a)
 	struct output *outs[MAX_OUTPUTS];
 	size_t n_outs = 0;
 	struct playlist *pl = NULL;
+	struct feed_playlist *fp = NULL;
+	struct player_feed feed;
 	struct player_stats st = {0};
 	char password[256];
 	int rc;
@@ -343,12 +347,16 @@ static int cmd_play(struct args *a)
 		if (strncmp(a->outputs[i], "icecast://", 10) == 0)
 			a->play.realtime = true;
 	}
-	rc = player_run(pl, outs, &n_outs, &a->play, &stop_flag, &st);
+	rc = feed_playlist_new(&fp, pl, &a->feed, &feed);
+	if (rc < 0)
+		goto out;
+	rc = player_run(&feed, outs, &n_outs, &a->play, &stop_flag, &st);
 	log_info("played %zu items, %.1f s of audio; %zu skipped", st.items,
 	         (double)st.frames / a->play.fmt.rate, st.skipped);
 out:
 	for (size_t i = 0; i < n_outs; i++)
 		out_close(outs[i]);
+	feed_playlist_free(fp);
 	playlist_free(pl);
 	explicit_bzero(password, sizeof(password));
 	return rc;

@@ -1,9 +1,11 @@
 /*
- * player.c - the playlist player: one item after another, gapless.
+ * player.c - one item after another, gapless, into the outputs.
  *
  * Items end exactly where their last frame ends and the next item's first
  * frame follows in the same tick, so there is never a gap; each output
- * starts a new logical bitstream (new title) at the boundary. Nothing in
+ * starts a new logical bitstream (new title) at the boundary. Programme
+ * time is start_ms plus the frames sent: the feed is asked what starts at
+ * that moment, so a schedule and its audio cannot drift apart. Nothing in
  * the tick allocates: the block buffer is made once.
  */
 #include "player.h"
@@ -13,25 +15,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "err.h"
 #include "log.h"
 #include "output.h"
-#include "playlist.h"
 #include "source.h"
 
 #define DEFAULT_BLOCK_FRAMES 1024
 /* Further behind the clock than this and we stop trying to catch up. */
 #define MAX_LATE_NS (2LL * 1000000000LL)
+/* An item cut short by a hard event fades out over this much at most. */
+#define FADE_OUT_MS 2000
+/* This many items in a row that fail to open: the feed has nothing. */
+#define MAX_FAILS_IN_A_ROW 100
 
-struct player {
-	struct playlist *pl;
-	const struct player_options *opt;
-	size_t *order;
-	size_t pos; /* next index into order */
-	unsigned rng;
-	size_t last; /* the item that played last, to avoid a repeat */
+/* The item on air. */
+struct onair {
+	struct source *src;
+	struct player_item item;
+	int64_t start_ms;             /* programme time of its first frame */
+	unsigned long long frames;    /* sent so far */
+	unsigned long long limit;     /* frames it may play; 0: to its end */
+	unsigned long long fade_from; /* frame where the fade-out starts */
 };
 
 static long long mono_ns(void)
@@ -51,109 +56,14 @@ static void sleep_until_ns(long long t)
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
-static unsigned rng_next(unsigned *s)
+static unsigned long long ms_to_frames(int64_t ms, unsigned rate)
 {
-	/* xorshift32: shuffling needs no more than this */
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
+	return (unsigned long long)((ms * (int64_t)rate + 500) / 1000);
 }
 
-static void new_pass(struct player *p)
+static int64_t frames_to_ms(unsigned long long frames, unsigned rate)
 {
-	size_t n = p->pl->count;
-
-	for (size_t i = 0; i < n; i++)
-		p->order[i] = i;
-	if (p->opt->shuffle && n > 1) {
-		for (size_t i = n - 1; i > 0; i--) {
-			size_t j = rng_next(&p->rng) % (i + 1);
-			size_t t = p->order[i];
-
-			p->order[i] = p->order[j];
-			p->order[j] = t;
-		}
-		/* Do not play the same item twice across the seam. */
-		if (p->order[0] == p->last) {
-			size_t t = p->order[0];
-
-			p->order[0] = p->order[n - 1];
-			p->order[n - 1] = t;
-		}
-	}
-	p->pos = 0;
-}
-
-static bool any_playable(const struct playlist *pl)
-{
-	for (size_t i = 0; i < pl->count; i++)
-		if (!pl->items[i].failed)
-			return true;
-	return false;
-}
-
-/* Opens the next playable item; NULL at the end of a pass with once set,
- * or when nothing is playable (*rc set). */
-static struct source *next_item(struct player *p, struct playlist_item **it,
-                                struct player_stats *st, int *rc)
-{
-	struct source *src;
-
-	*rc = 0;
-	for (;;) {
-		struct playlist_item *cand;
-
-		if (!any_playable(p->pl)) {
-			log_error("%s: nothing playable", p->pl->path);
-			*rc = -ERR_EMPTY;
-			return NULL;
-		}
-		if (p->pos == p->pl->count) {
-			if (p->opt->once)
-				return NULL;
-			new_pass(p);
-		}
-		cand = &p->pl->items[p->order[p->pos++]];
-		if (cand->failed)
-			continue;
-		/* source_open logs why it failed, once. */
-		if (source_open(&src, cand->path, &p->opt->fmt) < 0) {
-			cand->failed = true;
-			st->skipped++;
-			continue;
-		}
-		*it = cand;
-		p->last = (size_t)(cand - p->pl->items);
-		return src;
-	}
-}
-
-static const char *pick(const char *tag, const char *fallback)
-{
-	return tag && tag[0] ? tag : fallback;
-}
-
-static void item_tags(const struct source *src, const struct playlist_item *it,
-                      char *title, size_t title_len, const char **artist)
-{
-	const char *base = strrchr(it->path, '/');
-	const char *t = pick(source_title(src), it->title);
-
-	if (t) {
-		snprintf(title, title_len, "%s", t);
-	} else {
-		/* No tag at all: the file name without its extension. */
-		char *dot;
-
-		snprintf(title, title_len, "%s", base ? base + 1 : it->path);
-		dot = strrchr(title, '.');
-		if (dot && dot != title)
-			*dot = '\0';
-	}
-	*artist = pick(source_artist(src), it->artist);
-	if (!*artist)
-		*artist = "";
+	return (int64_t)((frames * 1000ULL + rate / 2) / rate);
 }
 
 static void drop_output(struct output **outs, size_t *n, size_t i)
@@ -189,95 +99,202 @@ static int send_block(struct output **outs, size_t *n, const float *frames,
 	return *n ? 0 : (last_rc ? last_rc : -ERR_USAGE);
 }
 
-static void begin_item(struct output **outs, size_t n, const char *title,
-                       const char *artist)
+/* Reads and drops the first frames of an item (its leading silence). */
+static int skip_frames(struct source *src, float *buf, size_t block,
+                       unsigned long long n)
 {
-	for (size_t i = 0; i < n; i++)
-		out_begin_item(outs[i], title, artist);
+	while (n > 0) {
+		long got = source_read(src, buf, n < block ? (size_t)n : block);
+
+		if (got <= 0)
+			return got < 0 ? (int)got : -ERR_EMPTY;
+		n -= (unsigned long long)got;
+	}
+	return 0;
 }
 
-int player_run(struct playlist *pl, struct output **outs, size_t *n_outs,
-               const struct player_options *opt, volatile sig_atomic_t *stop,
-               struct player_stats *stats)
+/* The tags that go on air: the feed's, else the file's, else its name. */
+static void item_tags(struct onair *a, char *title, size_t title_len,
+                      const char **artist)
 {
-	struct player p = {.pl = pl, .opt = opt, .last = (size_t)-1};
+	const char *path = a->item.path, *base = strrchr(path, '/');
+
+	if (a->item.title[0])
+		snprintf(title, title_len, "%s", a->item.title);
+	else if (source_title(a->src)[0])
+		snprintf(title, title_len, "%s", source_title(a->src));
+	else {
+		char *dot;
+
+		/* A long name is cut to fit the tag. */
+		snprintf(title, title_len, "%.*s", (int)title_len - 1,
+		         base ? base + 1 : path);
+		dot = strrchr(title, '.');
+		if (dot && dot != title)
+			*dot = '\0';
+	}
+	*artist = a->item.artist[0] ? a->item.artist : source_artist(a->src);
+}
+
+/* Opens the next item that opens; 0, 1 at the feed's end, or <0. */
+static int start_item(const struct player_feed *feed, struct onair *a,
+                      int64_t at_ms, const struct player_options *opt,
+                      float *buf, size_t block, struct player_stats *st)
+{
+	for (int fails = 0; fails < MAX_FAILS_IN_A_ROW; fails++) {
+		int rc = feed->next(feed->ctx, at_ms, &a->item);
+
+		if (rc != 0)
+			return rc;
+		/* source_open logs why it failed, once. */
+		if (source_open(&a->src, a->item.path, &opt->fmt) == 0) {
+			unsigned long long cue =
+			    a->item.cue_in_ms > 0
+			        ? ms_to_frames(a->item.cue_in_ms, opt->fmt.rate)
+			        : 0;
+
+			if (skip_frames(a->src, buf, block, cue) == 0)
+				break;
+			log_warn("%s: ends before its cue-in", a->item.path);
+			source_close(a->src);
+			a->src = NULL;
+		}
+		st->skipped++;
+		if (feed->failed)
+			feed->failed(feed->ctx, &a->item);
+	}
+	if (!a->src) {
+		log_error("%d items in a row could not be played; stopping",
+		          MAX_FAILS_IN_A_ROW);
+		return -ERR_EMPTY;
+	}
+	a->start_ms = at_ms;
+	a->frames = 0;
+	a->limit = a->item.length_ms >= 0
+	               ? ms_to_frames(a->item.length_ms, opt->fmt.rate)
+	               : 0;
+	a->fade_from = 0;
+	if (a->item.fade_out && a->limit) {
+		unsigned long long fade =
+		    ms_to_frames(FADE_OUT_MS, opt->fmt.rate);
+
+		if (fade > a->limit / 2)
+			fade = a->limit / 2;
+		a->fade_from = a->limit - fade;
+	}
+	return 0;
+}
+
+/* Fades the frames of buf that lie past the item's fade start. */
+static void apply_fade(const struct onair *a, float *buf, size_t n,
+                       unsigned channels)
+{
+	unsigned long long len = a->limit - a->fade_from;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned long long pos = a->frames + i;
+		float g;
+
+		if (pos < a->fade_from)
+			continue;
+		g = 1.0f - (float)(pos - a->fade_from) / (float)len;
+		for (unsigned c = 0; c < channels; c++)
+			buf[i * channels + c] *= g * g;
+	}
+}
+
+static void end_item(const struct player_feed *feed, struct onair *a,
+                     unsigned rate, bool early)
+{
+	if (feed->aired && a->frames > 0)
+		feed->aired(feed->ctx, &a->item, a->start_ms,
+		            frames_to_ms(a->frames, rate), early);
+	source_close(a->src);
+	a->src = NULL;
+}
+
+int player_run(const struct player_feed *feed, struct output **outs,
+               size_t *n_outs, const struct player_options *opt,
+               volatile sig_atomic_t *stop, struct player_stats *stats)
+{
 	struct player_stats st = {0};
 	size_t block =
 	    opt->block_frames ? opt->block_frames : DEFAULT_BLOCK_FRAMES;
-	unsigned ch = opt->fmt.channels;
+	unsigned ch = opt->fmt.channels, rate = opt->fmt.rate;
 	unsigned long long limit =
 	    opt->max_seconds > 0
-	        ? (unsigned long long)(opt->max_seconds * opt->fmt.rate + 0.5)
+	        ? (unsigned long long)(opt->max_seconds * rate + 0.5)
 	        : 0;
-	struct source *src = NULL;
-	struct playlist_item *it = NULL;
-	float *buf = NULL;
-	unsigned long long item_frames = 0;
-	long long t0 = 0;
-	int rc = 0;
+	struct onair a = {0};
+	float *buf = malloc(block * ch * sizeof(*buf));
+	long long t0;
+	int rc = 0, empty_in_a_row = 0;
 
-	if (pl->count == 0) {
-		log_error("%s: no usable entries", pl->path);
-		return -ERR_EMPTY;
-	}
-	p.order = calloc(pl->count, sizeof(*p.order));
-	buf = malloc(block * ch * sizeof(*buf));
-	if (!p.order || !buf) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	p.rng = opt->seed ? opt->seed
-	                  : (unsigned)(mono_ns() ^ ((long long)getpid() << 16));
-	if (!p.rng)
-		p.rng = 1;
-	new_pass(&p);
+	if (!buf)
+		return -ENOMEM;
 	t0 = mono_ns();
 	while (!*stop && (!limit || st.frames < limit)) {
 		size_t want = block;
 		long n;
 
-		if (!src) {
-			char title[SOURCE_TAG_MAX];
+		if (!a.src) {
+			char title[PLAYER_TAG_MAX];
 			const char *artist;
 
-			src = next_item(&p, &it, &st, &rc);
-			if (!src)
+			rc = start_item(feed, &a,
+			                opt->start_ms +
+			                    frames_to_ms(st.frames, rate),
+			                opt, buf, block, &st);
+			if (rc != 0)
 				break;
-			item_tags(src, it, title, sizeof(title), &artist);
+			item_tags(&a, title, sizeof(title), &artist);
 			log_info("on air: %s%s%s (%s)", artist,
-			         artist[0] ? " - " : "", title, it->path);
-			begin_item(outs, *n_outs, title, artist);
+			         artist[0] ? " - " : "", title, a.item.path);
+			for (size_t i = 0; i < *n_outs; i++)
+				out_begin_item(outs[i], title, artist);
 			st.items++;
-			item_frames = 0;
 		}
 		if (limit && limit - st.frames < want)
 			want = (size_t)(limit - st.frames);
-		n = source_read(src, buf, want);
-		if (n <= 0) {
-			/* The end, or a failure part-way that the source
-			 * logged; either way the next item follows at once. */
-			source_close(src);
-			src = NULL;
-			if (item_frames == 0) {
-				/* Opened but held no audio: without this a
-				 * playlist of such files would spin. */
-				if (n == 0)
-					log_warn("%s: no audio in it; skipped",
-					         it->path);
-				it->failed = true;
-				st.skipped++;
+		if (a.limit && a.limit - a.frames < want)
+			want = (size_t)(a.limit - a.frames);
+		n = want ? source_read(a.src, buf, want) : 0;
+		if (n <= 0 && a.frames == 0) {
+			/* Opened but held no audio: without this a feed of
+			 * such files would spin. */
+			if (n == 0)
+				log_warn("%s: no audio in it; skipped",
+				         a.item.path);
+			st.skipped++;
+			if (feed->failed)
+				feed->failed(feed->ctx, &a.item);
+			end_item(feed, &a, rate, true);
+			if (++empty_in_a_row == MAX_FAILS_IN_A_ROW) {
+				log_error("%d items in a row held no audio; "
+				          "stopping",
+				          MAX_FAILS_IN_A_ROW);
+				rc = -ERR_EMPTY;
+				break;
 			}
 			continue;
 		}
+		if (n <= 0) {
+			/* The end, or a failure part-way that the source
+			 * logged; either way the next item follows at once. */
+			end_item(feed, &a, rate, n < 0);
+			continue;
+		}
+		empty_in_a_row = 0;
+		if (a.fade_from)
+			apply_fade(&a, buf, (size_t)n, ch);
 		rc = send_block(outs, n_outs, buf, (size_t)n);
 		if (rc < 0)
 			break;
 		st.frames += (unsigned long long)n;
-		item_frames += (unsigned long long)n;
+		a.frames += (unsigned long long)n;
 		if (opt->realtime) {
 			long long due =
-			    t0 + (long long)(st.frames * 1000000000ULL /
-			                     opt->fmt.rate);
+			    t0 + (long long)(st.frames * 1000000000ULL / rate);
 			long long now = mono_ns();
 
 			if (now - due > MAX_LATE_NS) {
@@ -290,11 +307,10 @@ int player_run(struct playlist *pl, struct output **outs, size_t *n_outs,
 			}
 		}
 	}
-out:
-	source_close(src);
+	if (a.src)
+		end_item(feed, &a, rate, true);
 	free(buf);
-	free(p.order);
 	if (stats)
 		*stats = st;
-	return rc;
+	return rc > 0 ? 0 : rc;
 }
