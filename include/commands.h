@@ -15,6 +15,7 @@ int cmd_playlist(int argc, char **argv); /* playlist import|list|show|remove */
 int cmd_slot(int argc, char **argv);     /* slot add|list|remove|edit */
 int cmd_override(int argc, char **argv); /* override add|list|remove */
 int cmd_asrun(int argc, char **argv);    /* asrun export --from --to */
+int cmd_plan(int argc, char **argv);     /* plan --from --hours */
 
 /* The database path: opt if given, else $PULSE_RADIO_DB, else
  * "pulse-radio.db". */

@@ -45,6 +45,7 @@ struct out_options {
  * Opens an output from its spec:
  *   icecast://USER:PASSWORD@HOST:PORT/MOUNT  (user and password optional)
  *   file:PATH.ogg
+ *   null:  (discards the audio unencoded: dry runs, benchmarks)
  * In an Icecast URL the user defaults to "source", the port to 8000, the
  * password to opt->password; user, password and mount may be %-escaped,
  * and an IPv6 host goes in brackets. A malformed spec is -ERR_USAGE.

@@ -12,6 +12,7 @@
 #define SCHED_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct store;
@@ -39,10 +40,13 @@ struct sched_item {
 	char artist[SCHED_TAG_MAX];
 	char album[SCHED_TAG_MAX];
 	enum sched_kind kind;
-	char slot[SCHED_TAG_MAX]; /* slot or override name; "" for fallback */
-	double loudness_lufs;     /* from the scan; NAN when unmeasured */
-	int64_t cue_in_ms;        /* where to start in the file */
-	int64_t start_ms;         /* UTC ms it starts on the stream */
+	/* The slot or override in force at start_ms ("" when none): a
+	 * SCHED_FALLBACK item inside a slot whose playlist had nothing
+	 * playable keeps the slot's name. */
+	char slot[SCHED_TAG_MAX];
+	double loudness_lufs; /* from the scan; NAN when unmeasured */
+	int64_t cue_in_ms;    /* where to start in the file */
+	int64_t start_ms;     /* UTC ms it starts on the stream */
 	/* How long it plays from cue_in_ms: to its cue-out, or less when a
 	 * hard event comes first (then cut is set and the player fades it
 	 * out to end exactly at start_ms + length_ms). */
@@ -60,13 +64,26 @@ int sched_new(struct sched **out, struct store *st);
 /*
  * The item that starts at at_ms (UTC milliseconds), remembered in the
  * history as played. 0 with *item filled; -ERR_EMPTY (logged once per
- * call) when nothing at all is playable, not even the fallback.
+ * call) when nothing at all is playable, not even the fallback. An item
+ * never runs past a hard start (nor more than its tolerance past a
+ * not-before one): one that fits is preferred, else it comes back cut.
+ * No SQL and no allocation: O(size of the playlist in force).
  */
 int sched_next(struct sched *s, int64_t at_ms, struct sched_item *item);
 
-/* Re-reads grid, overrides and settings (an operator's edit), keeping
- * the history. 0, or a negative code with the old schedule kept. */
+/* Re-reads settings, tracks, playlists, grid and overrides (an
+ * operator's edit), keeping the history (by track id, title and artist).
+ * 0, or a negative code (logged once) with the old schedule kept. */
 int sched_reload(struct sched *s);
+
+/*
+ * Splits an artist credit into its artists, at "feat.", "ft." (as words),
+ * "&", ",", "/" and " x " (any case), each trimmed of spaces and brackets;
+ * empty parts and repeats (case-insensitive) are dropped. "A feat. B & C"
+ * gives {A, B, C}. Writes at most max names; returns how many.
+ */
+size_t sched_split_credit(const char *credit, char (*names)[SCHED_TAG_MAX],
+                          size_t max);
 
 /* Frees; accepts NULL. */
 void sched_free(struct sched *s);

@@ -12,6 +12,7 @@ static const struct {
 } commands[] = {
     {"db", cmd_db},     {"library", cmd_library},   {"playlist", cmd_playlist},
     {"slot", cmd_slot}, {"override", cmd_override}, {"asrun", cmd_asrun},
+    {"plan", cmd_plan},
 };
 
 const char *cmd_db_path(const char *opt)

@@ -11,15 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "commands.h"
 #include "err.h"
 #include "feed_playlist.h"
+#include "feed_sched.h"
 #include "log.h"
 #include "output.h"
 #include "pcm.h"
 #include "player.h"
 #include "playlist.h"
+#include "store.h"
+#include "timeutil.h"
 
 #define MAX_OUTPUTS 8
 #define PASSWORD_ENV "PULSE_RADIO_PASSWORD"
@@ -37,6 +41,10 @@ static void usage(FILE *f)
 	fputs(
 	    "Usage: pulse-radio play PLAYLIST.m3u --output SPEC [--output SPEC]"
 	    " [options]\n"
+	    "       pulse-radio air --output SPEC [--output SPEC] [--db FILE]"
+	    " [options]\n"
+	    "       pulse-radio render --from DATETIME --hours N --output SPEC"
+	    " [--asrun] [options]\n"
 	    "       pulse-radio db init|migrate|version | get [KEY] | set KEY "
 	    "VALUE\n"
 	    "       pulse-radio library scan DIR | list\n"
@@ -50,10 +58,13 @@ static void usage(FILE *f)
 	    "          ./pulse-radio.db)\n"
 	    "       pulse-radio --help | --version\n"
 	    "\n"
-	    "Plays a playlist as one continuous Ogg/Vorbis stream, gapless, "
-	    "to\n"
-	    "an Icecast mount and/or a file. Each item is its own logical\n"
-	    "bitstream, so listeners see its TITLE and ARTIST.\n"
+	    "play runs a playlist, air runs the schedule in the database on\n"
+	    "the wall clock (as-run logged), render runs the schedule from\n"
+	    "--from for --hours on a simulated clock, as fast as the CPU\n"
+	    "allows (--asrun logs it too). All make one continuous Ogg/Vorbis\n"
+	    "stream, gapless, to an Icecast mount and/or a file; each item is\n"
+	    "its own logical bitstream, so listeners see its TITLE and "
+	    "ARTIST.\n"
 	    "\n"
 	    "Outputs (one or more):\n"
 	    "  -o, --output icecast://USER:PASSWORD@HOST:PORT/MOUNT\n"
@@ -108,6 +119,10 @@ enum {
 	OPT_URL,
 	OPT_LOG_LEVEL,
 	OPT_SEED,
+	OPT_DB,
+	OPT_FROM,
+	OPT_HOURS,
+	OPT_ASRUN,
 };
 
 static const struct option long_opts[] = {
@@ -128,6 +143,10 @@ static const struct option long_opts[] = {
     {"url", required_argument, NULL, OPT_URL},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"db", required_argument, NULL, OPT_DB},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"hours", required_argument, NULL, OPT_HOURS},
+    {"asrun", no_argument, NULL, OPT_ASRUN},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -143,6 +162,11 @@ struct args {
 	struct out_options out;
 	struct player_options play;
 	struct feed_playlist_options feed;
+	const char *db;   /* air, render: the database */
+	const char *from; /* render: local date and time */
+	double hours;     /* render: how long */
+	bool asrun;       /* render: log as-run too */
+	char password[256];
 };
 
 static int parse_double(const char *s, const char *what, double lo, double hi,
@@ -249,6 +273,20 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return -ERR_USAGE;
 			a->feed.seed = (unsigned)v;
 			break;
+		case OPT_DB:
+			a->db = optarg;
+			break;
+		case OPT_FROM:
+			a->from = optarg;
+			break;
+		case OPT_HOURS:
+			if (parse_double(optarg, "--hours", 0.001, 24 * 366,
+			                 &a->hours) < 0)
+				return -ERR_USAGE;
+			break;
+		case OPT_ASRUN:
+			a->asrun = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -300,44 +338,14 @@ static int read_password(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static int cmd_play(struct args *a)
+/* Opens the outputs, plays the feed into them, closes them. */
+static int run_feed(struct args *a, const struct player_feed *feed)
 {
 	struct output *outs[MAX_OUTPUTS];
-	size_t n_outs = 0;
-	struct playlist *pl = NULL;
-	struct feed_playlist *fp = NULL;
-	struct player_feed feed;
 	struct player_stats st = {0};
-	char password[256];
-	int rc;
+	size_t n_outs = 0;
+	int rc = 0;
 
-	if (!a->playlist) {
-		log_error("play: which playlist? (pulse-radio play "
-		          "PLAYLIST.m3u --output ...)");
-		return -ERR_USAGE;
-	}
-	if (!a->n_outputs) {
-		log_error("play: no --output given (icecast://... or "
-		          "file:PATH.ogg)");
-		return -ERR_USAGE;
-	}
-	if (a->password_file) {
-		rc =
-		    read_password(a->password_file, password, sizeof(password));
-		if (rc < 0)
-			return rc;
-		a->out.password = password;
-	} else if (getenv(PASSWORD_ENV)) {
-		a->out.password = getenv(PASSWORD_ENV);
-	}
-	rc = playlist_load(&pl, a->playlist, a->library);
-	if (rc < 0)
-		return rc;
-	if (pl->count == 0) {
-		log_error("%s: no playable entries", a->playlist);
-		rc = -ERR_EMPTY;
-		goto out;
-	}
 	for (size_t i = 0; i < a->n_outputs; i++) {
 		rc = out_open(&outs[n_outs], a->outputs[i], &a->out);
 		if (rc < 0)
@@ -347,18 +355,101 @@ static int cmd_play(struct args *a)
 		if (strncmp(a->outputs[i], "icecast://", 10) == 0)
 			a->play.realtime = true;
 	}
-	rc = feed_playlist_new(&fp, pl, &a->feed, &feed);
-	if (rc < 0)
-		goto out;
-	rc = player_run(&feed, outs, &n_outs, &a->play, &stop_flag, &st);
+	rc = player_run(feed, outs, &n_outs, &a->play, &stop_flag, &st);
 	log_info("played %zu items, %.1f s of audio; %zu skipped", st.items,
 	         (double)st.frames / a->play.fmt.rate, st.skipped);
 out:
 	for (size_t i = 0; i < n_outs; i++)
 		out_close(outs[i]);
+	return rc;
+}
+
+static int cmd_play(struct args *a)
+{
+	struct playlist *pl = NULL;
+	struct feed_playlist *fp = NULL;
+	struct player_feed feed;
+	int rc;
+
+	if (!a->playlist) {
+		log_error("play: which playlist? (pulse-radio play "
+		          "PLAYLIST.m3u --output ...)");
+		return -ERR_USAGE;
+	}
+	rc = playlist_load(&pl, a->playlist, a->library);
+	if (rc < 0)
+		return rc;
+	if (pl->count == 0) {
+		log_error("%s: no playable entries", a->playlist);
+		rc = -ERR_EMPTY;
+		goto out;
+	}
+	rc = feed_playlist_new(&fp, pl, &a->feed, &feed);
+	if (rc == 0)
+		rc = run_feed(a, &feed);
+out:
 	feed_playlist_free(fp);
 	playlist_free(pl);
-	explicit_bzero(password, sizeof(password));
+	return rc;
+}
+
+/*
+ * air: the schedule on the wall clock, as-run logged. render: the same
+ * schedule from --from on a simulated clock, as fast as the outputs
+ * allow, logging as-run only when asked (it did not really air).
+ */
+static int cmd_schedule(struct args *a, bool render)
+{
+	struct store *st = NULL;
+	struct feed_sched *fs = NULL;
+	struct player_feed feed;
+	bool log_asrun = !render || a->asrun;
+	int rc;
+
+	if (a->playlist) {
+		log_error("%s: unexpected argument '%s'", a->command,
+		          a->playlist);
+		return -ERR_USAGE;
+	}
+	if (render) {
+		char zone[128];
+		int64_t from_s;
+
+		if (!a->from || a->hours <= 0) {
+			log_error("render: give --from DATETIME and --hours N");
+			return -ERR_USAGE;
+		}
+		rc = store_open(&st, cmd_db_path(a->db),
+		                log_asrun ? 0 : STORE_READONLY);
+		if (rc < 0)
+			return rc;
+		if (store_setting_get(st, "timezone", zone, sizeof(zone)) < 0 ||
+		    tu_parse_local(a->from, zone, &from_s) < 0) {
+			log_error("render: --from '%s': not a date and time "
+			          "(YYYY-MM-DDTHH:MM)",
+			          a->from);
+			rc = -ERR_USAGE;
+			goto out;
+		}
+		a->play.start_ms = from_s * 1000;
+		a->play.max_seconds = a->hours * 3600;
+	} else {
+		struct timespec now;
+
+		rc = store_open(&st, cmd_db_path(a->db), 0);
+		if (rc < 0)
+			return rc;
+		clock_gettime(CLOCK_REALTIME, &now);
+		a->play.start_ms =
+		    (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+		a->play.realtime = true;
+	}
+	rc = feed_sched_new(&fs, st, log_asrun, &feed);
+	if (rc == 0)
+		rc = run_feed(a, &feed);
+out:
+	feed_sched_free(fs);
+	store_close(st);
 	return rc;
 }
 
@@ -386,12 +477,32 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!a.n_outputs) {
+		log_error("%s: no --output given (icecast://... or "
+		          "file:PATH.ogg)",
+		          a.command);
+		return 2;
+	}
+	if (a.password_file) {
+		if (read_password(a.password_file, a.password,
+		                  sizeof(a.password)) < 0)
+			return 1;
+		a.out.password = a.password;
+	} else if (getenv(PASSWORD_ENV)) {
+		a.out.password = getenv(PASSWORD_ENV);
+	}
 	if (strcmp(a.command, "play") == 0) {
 		rc = cmd_play(&a);
-		if (rc == -ERR_USAGE)
-			return 2;
-		return rc < 0 ? 1 : 0;
+	} else if (strcmp(a.command, "air") == 0 ||
+	           strcmp(a.command, "render") == 0) {
+		rc = cmd_schedule(&a, strcmp(a.command, "render") == 0);
+	} else {
+		log_error("unknown command '%s' (try 'pulse-radio --help')",
+		          a.command);
+		return 2;
 	}
-	log_error("unknown command '%s' (try 'pulse-radio --help')", a.command);
-	return 2;
+	explicit_bzero(a.password, sizeof(a.password));
+	if (rc == -ERR_USAGE)
+		return 2;
+	return rc < 0 ? 1 : 0;
 }

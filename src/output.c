@@ -20,6 +20,7 @@
 
 #define ICECAST_SCHEME "icecast://"
 #define FILE_SCHEME "file:"
+#define NULL_SPEC "null:"
 #define DEFAULT_USER "source"
 #define DEFAULT_PORT 8000
 
@@ -169,6 +170,8 @@ static char *make_name(const struct out_target *t, bool icecast)
 	char *name;
 
 	if (!icecast) {
+		if (!*t->path)
+			return strdup(NULL_SPEC);
 		len = strlen(FILE_SCHEME) + strlen(t->path) + 1;
 		name = malloc(len);
 		if (name)
@@ -215,14 +218,17 @@ int out_open(struct output **out, const char *spec,
 	if (strncmp(spec, ICECAST_SCHEME, strlen(ICECAST_SCHEME)) == 0) {
 		icecast = true;
 		rc = parse_icecast(p, spec, opt);
+	} else if (strcmp(spec, NULL_SPEC) == 0) {
+		p->t.path = "";
+		rc = 0;
 	} else if (strncmp(spec, FILE_SCHEME, strlen(FILE_SCHEME)) == 0) {
 		p->t.path = spec + strlen(FILE_SCHEME);
 		rc = *p->t.path ? 0 : bad_spec(spec, "no path after 'file:'");
 	} else {
 		/* It may hold a password: show none of it. */
 		log_error("output: unknown kind of output (use "
-		          "icecast://USER:PASSWORD@HOST:PORT/MOUNT or "
-		          "file:PATH.ogg)");
+		          "icecast://USER:PASSWORD@HOST:PORT/MOUNT, "
+		          "file:PATH.ogg or null:)");
 		rc = -ERR_USAGE;
 	}
 	if (rc < 0)
@@ -232,7 +238,9 @@ int out_open(struct output **out, const char *spec,
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		goto fail;
-	o->ops = icecast ? &output_shout_ops : &output_file_ops;
+	o->ops = icecast                        ? &output_shout_ops
+	         : strcmp(spec, NULL_SPEC) == 0 ? &output_null_ops
+	                                        : &output_file_ops;
 	o->name = make_name(&p->t, icecast);
 	if (!o->name)
 		goto fail;

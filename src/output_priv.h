@@ -65,5 +65,6 @@ struct output_ops {
 
 extern const struct output_ops output_file_ops;
 extern const struct output_ops output_shout_ops;
+extern const struct output_ops output_null_ops;
 
 #endif
