@@ -85,6 +85,11 @@ int sched_reload(struct sched *s);
 size_t sched_split_credit(const char *credit, char (*names)[SCHED_TAG_MAX],
                           size_t max);
 
+/* The track could not be played (its file is gone or broken): it is not
+ * picked again until the next sched_reload(), so a playlist whose files
+ * all fail falls back instead of retrying them. */
+void sched_broken(struct sched *s, int64_t track_id);
+
 /* Frees; accepts NULL. */
 void sched_free(struct sched *s);
 

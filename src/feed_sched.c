@@ -69,6 +69,13 @@ static int next(void *ctx, int64_t at_ms, struct player_item *item)
 	return 0;
 }
 
+static void failed(void *ctx, const struct player_item *item)
+{
+	struct feed_sched *fs = ctx;
+
+	sched_broken(fs->sched, item->id);
+}
+
 static void aired(void *ctx, const struct player_item *item, int64_t at_ms,
                   int64_t dur_ms, bool ended_early)
 {
@@ -136,7 +143,8 @@ int feed_sched_new(struct feed_sched **out, struct store *st, bool log_asrun,
 	if (rc < 0)
 		goto fail;
 	fs->data_version = data_version(fs);
-	*feed = (struct player_feed){.next = next, .aired = aired, .ctx = fs};
+	*feed = (struct player_feed){
+	    .next = next, .failed = failed, .aired = aired, .ctx = fs};
 	*out = fs;
 	return 0;
 fail:

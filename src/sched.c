@@ -107,6 +107,13 @@ int sched_reload(struct sched *s)
 	return 0;
 }
 
+void sched_broken(struct sched *s, int64_t track_id)
+{
+	for (size_t i = 0; i < s->d->ntrk; i++)
+		if (s->d->trk[i].id == track_id)
+			s->d->trk[i].broken = true;
+}
+
 void sched_free(struct sched *s)
 {
 	if (!s)
@@ -256,6 +263,8 @@ static long pick_music(const struct sched_data *d, const struct sched_plist *p,
 		const struct sched_trk *k = &d->trk[t];
 		bool fits = k->length_ms <= limit_ms, artist_ok = true;
 
+		if (k->broken)
+			continue;
 		if (c < 0 || d->trk_last[t] < d->trk_last[c] ||
 		    (d->trk_last[t] == d->trk_last[c] && k->id < d->trk[c].id))
 			c = t;
@@ -297,6 +306,8 @@ static long pick_jingle(const struct sched_data *d, const struct sched_plist *p,
 	for (size_t i = 0; i < p->n; i++) {
 		long t = (long)p->items[i];
 
+		if (d->trk[t].broken)
+			continue;
 		if (older(d, t, any))
 			any = t;
 		if (d->trk[t].length_ms <= limit_ms && older(d, t, fit))

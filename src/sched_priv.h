@@ -9,6 +9,7 @@
 #ifndef SCHED_PRIV_H
 #define SCHED_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,7 @@ struct sched_trk {
 	double loudness_lufs;
 	char *path, *title, *artist, *album;
 	long title_key; /* -1: no title */
+	bool broken;    /* failed to play: skipped until the next reload */
 	int nartists;
 	long artists[SCHED_MAX_CREDIT];
 };

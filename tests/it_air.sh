@@ -116,6 +116,31 @@ t_check "as-run starts and durations within one block of the audio" \
 	grep -q 'mismatches 0$' "$T/hour.cmp"
 t_check "the encoded hour is valid Ogg/Vorbis" ogg_valid "$T/hour.ogg"
 
+# 2b. A slot whose files are all gone (deleted after the scan) falls back
+# to the fallback playlist; the render goes on with no error.
+mkdir "$T/gone"
+cp "$T/short/s1.ogg" "$T/short/s2.ogg" "$T/gone/"
+GONE=$T/gone.db
+cp "$DB" "$GONE"
+"$P" library scan "$T/gone" --db "$GONE" >/dev/null
+(cd "$T/gone" && ls -- *.ogg >gone.m3u)
+"$P" playlist import "$T/gone/gone.m3u" --db "$GONE" >/dev/null
+"$P" db set fallback_playlist night --db "$GONE" >/dev/null
+"$P" slot edit day --playlist gone --db "$GONE" >/dev/null
+rm "$T/gone/"*.ogg
+rc=0
+"$P" render --from 2026-12-01T07:00 --hours 1 --db "$GONE" --asrun \
+	"${RATE[@]}" --output null: 2>"$T/gone.log" || rc=$?
+t_check "all files of a slot gone: the render goes on (exit $rc)" test "$rc" -eq 0
+t_check "all files gone: one line each, not one per try" \
+	test "$(grep -c 'gone/s[12].ogg' "$T/gone.log")" -le 4
+n_night=$(python3 -c "import sqlite3; print(sqlite3.connect('$GONE').execute(\"SELECT count(*) FROM asrun WHERE title LIKE 'Night %'\").fetchone()[0])")
+n_all=$(python3 -c "import sqlite3; print(sqlite3.connect('$GONE').execute(\"SELECT count(*) FROM asrun WHERE title NOT LIKE 'ID %'\").fetchone()[0])")
+t_check "all files gone: the fallback playlist airs ($n_night of $n_all)" \
+	test "$n_night" -eq "$n_all" -a "$n_all" -gt 50
+gap=$(python3 -c "import sqlite3; print(sqlite3.connect('$GONE').execute('SELECT sum(duration_ms) FROM asrun').fetchone()[0])")
+t_check "all files gone: no dead air (an hour of as-run: $gap ms)" within "$gap" 3600000 200
+
 # 3. On air, an operator edits the slot: it takes effect at the next item.
 LIVE=$T/live.db
 cp "$DB" "$LIVE"
