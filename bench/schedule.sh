@@ -155,7 +155,7 @@ fi
 [[ -z $PULSE_ERR ]] || die "$PULSE_ERR"
 
 #
-# Test media. make_track is render.sh's generator (a four-bar loop of
+# Test media. bench_track (bench/music.sh) is the generator (a four-bar loop of
 # plucked arpeggio, pad, bass and hi-hat in its own key and tempo, with
 # reverb), with the length and artist as arguments.
 #
@@ -165,74 +165,8 @@ MEDIA="$WORK/sched-media"
 STAMP="$MEDIA/.complete"
 STAMP_TEXT="v1 $NTRACKS tracks over $NARTISTS artists, 3 ids, 44100 Hz stereo, 128 kbps"
 
-f6() { awk "BEGIN{printf \"%.6f\", $1}"; }
-
-make_track() {
-	local i=$1 out=$2 secs=$3 artist=$4 w
-	w=$(mktemp -d "$WORK/tmp.XXXXXX")
-	local key=$(((i * 5) % 12 - 9)) bpm=$((88 + (i * 13) % 48))
-	local e bar loop
-	e=$(f6 "30 / $bpm")
-	bar=$(f6 "$e * 8")
-	loop=$(f6 "$bar * 4")
-	local -a roots=(0 7 9 5) thirds=(4 4 3 4)
-	if ((i % 2)); then
-		roots=(0 8 3 10)
-		thirds=(3 4 4 4)
-	fi
-	local -a pat=(0 1 2 3 4 3 2 1)
-	local arp="" arp_d="" pad="" pad_d="" bass="" bass_d="" hat="" hat_d=""
-	local b j r t n
-	for ((b = 0; b < 4; b++)); do
-		r=${roots[b]}
-		t=${thirds[b]}
-		local -a tones=("$r" $((r + t)) $((r + 7)) $((r + 12))
-			$((r + 12 + t)) $((r + 19)))
-		for ((j = 0; j < 8; j++)); do
-			arp+=" pluck %$((key + tones[pat[j]]))"
-			arp_d+=" $(f6 "$bar * $b + $e * $j")"
-			hat+=" whitenoise"
-			hat_d+=" $(f6 "$bar * $b + $e * $j")"
-		done
-		for n in 0 1 2; do
-			pad+=" sine %$((key - 12 + tones[n]))"
-			pad_d+=" $(f6 "$bar * $b")"
-		done
-		for n in 0 4; do
-			bass+=" triangle %$((key - 24 + r))"
-			bass_d+=" $(f6 "$bar * $b + $e * $n")"
-		done
-	done
-	local note half
-	note=$(f6 "$e * 2.5")
-	half=$(f6 "$e * 3.6")
-	# shellcheck disable=SC2086
-	{
-		sox -r 44100 -c 32 -n -c 1 "$w/arp.wav" synth "$note" $arp \
-			fade h 0.004 "$note" "$(f6 "$note * 0.8")" delay $arp_d remix -
-		sox -r 44100 -c 12 -n -c 1 "$w/pad.wav" synth "$bar" $pad \
-			fade t 0.25 "$bar" 0.4 delay $pad_d remix -
-		sox -r 44100 -c 8 -n -c 1 "$w/bass.wav" synth "$half" $bass \
-			fade h 0.01 "$half" 0.25 delay $bass_d remix - lowpass 600
-		sox -r 44100 -c 32 -n -c 1 "$w/hat.wav" synth 0.05 $hat \
-			fade h 0.001 0.05 0.045 delay $hat_d remix - highpass 6000
-	}
-	sox -m -v 1 "$w/arp.wav" -v 0.55 "$w/pad.wav" -v 0.8 "$w/bass.wav" \
-		-v 0.25 "$w/hat.wav" "$w/mix.wav"
-	sox "$w/mix.wav" "$w/head.wav" trim 0 "$loop"
-	sox "$w/mix.wav" "$w/tail.wav" trim "$loop"
-	sox -m "$w/head.wav" "$w/tail.wav" "$w/loop.wav" trim 0 "$loop"
-	local reps
-	reps=$(awk -v s="$secs" -v l="$loop" 'BEGIN{print int(s / l) + 1}')
-	sox "$w/loop.wav" -b 16 "$w/track.wav" repeat "$reps" \
-		trim 0 "$secs" gain -n -6 channels 2 \
-		reverb 45 50 80 100 15 -4 fade t 1 "$secs" 2 gain -n -1.5 \
-		dither -s
-	lame --quiet -b 128 -m j --tt "Sched track $i" --ta "$artist" \
-		"$w/track.wav" "$out.tmp"
-	mv -f "$out.tmp" "$out"
-	rm -rf "$w"
-}
+# shellcheck source=bench/music.sh
+source "$(dirname "${BASH_SOURCE[0]}")/music.sh"
 
 # A station ID: espeak-ng's voice over a two-note tone bed, about 5 s.
 make_id() {
@@ -270,9 +204,9 @@ else
 	for ((i = 1; i <= NTRACKS + 3; i++)); do
 		if ((i <= NTRACKS)); then
 			# 150..290 s; artist k has tracks k and k+7.
-			make_track "$i" "$(printf '%s/music/track%02d.mp3' "$MEDIA" "$i")" \
+			bench_track "$i" "$(printf '%s/music/track%02d.mp3' "$MEDIA" "$i")" \
 				$((150 + (i * 47) % 141)) \
-				"Bench Artist $(((i - 1) % NARTISTS + 1))" &
+				"Bench Artist $(((i - 1) % NARTISTS + 1))" "Sched track $i" &
 		else
 			make_id $((i - NTRACKS)) "$MEDIA/ids/id$((i - NTRACKS)).mp3" &
 		fi
