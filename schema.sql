@@ -106,3 +106,12 @@ CREATE TABLE asrun (
 	slot_name   TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX asrun_started ON asrun(started_at);
+
+-- @version 2
+
+-- The top-of-hour station ID: at minute 0 of every local hour inside the
+-- slot, an item from id_playlist_id (NULL: none) airs, started as id_mode
+-- says (a 'not-before' one may be the slot's tolerance_s late).
+ALTER TABLE slot ADD COLUMN id_playlist_id INTEGER REFERENCES playlist(id);
+ALTER TABLE slot ADD COLUMN id_mode TEXT NOT NULL DEFAULT 'hard'
+	CHECK (id_mode IN ('hard', 'soft', 'not-before'));

@@ -20,7 +20,9 @@ struct sched;
 
 enum sched_kind {
 	SCHED_MUSIC,    /* from the slot's (or override's) playlist */
-	SCHED_JINGLE,   /* from the slot's jingle playlist, at its cadence */
+	SCHED_JINGLE,   /* from the slot's jingle playlist, at its cadence or
+	                   to fill the last seconds before a hard event */
+	SCHED_ID,       /* the top-of-hour station ID */
 	SCHED_FALLBACK, /* nothing scheduled, or the slot had nothing */
 };
 

@@ -5,8 +5,10 @@
 # Usage: scripts/demo.sh [--check SECONDS] [--no-setup] [--port N]
 #
 # Installs what is missing (scripts/deps.sh), builds into build/, makes the
-# demo music (scripts/make-demo.sh), starts a private Icecast on
-# 127.0.0.1:8000 and streams playlists/demo.m3u, shuffled, to
+# demo music (scripts/make-demo.sh) and the demo schedule (demo/pulse.db:
+# the music rotating all day, a jingle after every two songs, a station ID
+# at the top of every hour), starts a private Icecast on 127.0.0.1:8000 and
+# airs the schedule to
 #     http://127.0.0.1:8000/pulse.ogg
 # until Ctrl-C, which stops the streamer and the server cleanly.
 #
@@ -17,9 +19,10 @@
 #                    build/pulse-radio (for tests that built already)
 #   --port N         listen on 127.0.0.1:N instead of 8000
 #
-# State lives in demo/ at the repo root (git-ignored): the Icecast config
-# and log, and the source password, made at random on the first run and
-# kept in demo/source-password (mode 600). Only 127.0.0.1 is used.
+# State lives in demo/ at the repo root (git-ignored): the schedule and
+# as-run log (pulse.db), the Icecast config and log, and the source
+# password, made at random on the first run and kept in
+# demo/source-password (mode 600). Only 127.0.0.1 is used.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
@@ -30,7 +33,7 @@ CHECK=0
 SETUP=1
 
 usage() {
-	sed -n '3,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	sed -n '3,24s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 	exit "${1:-2}"
 }
 
@@ -78,6 +81,30 @@ scripts/make-demo.sh "$REPO"
 
 mkdir -p "$STATE"
 chmod 700 "$STATE"
+
+# The demo schedule: made on the first run, its library and playlists
+# refreshed on every run (a rescan reads only changed files).
+DB="$STATE/pulse.db"
+pr() {
+	"$PULSE" "$@" --db "$DB" >>"$STATE/setup.log" 2>&1 ||
+		die "pulse-radio $1 $2 failed: see $STATE/setup.log"
+}
+: >"$STATE/setup.log"
+new_db=0
+[[ -e $DB ]] || new_db=1
+pr db init
+pr library scan "$REPO/playlists"
+pr library scan "$REPO/jingles"
+pr playlist import "$REPO/playlists/music.m3u"
+pr playlist import "$REPO/jingles/ids.m3u"
+if [[ $new_db -eq 1 ]]; then
+	pr db set title_separation_s 180
+	pr db set artist_separation_s 60
+	pr db set fallback_playlist music
+	pr slot add all-day --days daily --start 00:00 --end 24:00 \
+		--playlist music --jingles ids --jingle-every 2 --ids ids \
+		--id-mode hard
+fi
 PASSFILE="$STATE/source-password"
 ADMINFILE="$STATE/admin-password"
 for f in "$PASSFILE" "$ADMINFILE"; do
@@ -115,7 +142,7 @@ stop_leftover() {
 	fi
 	rm -f "$pidfile"
 }
-stop_leftover "$PULSE_PIDFILE" "$REPO/playlists/demo.m3u"
+stop_leftover "$PULSE_PIDFILE" "$DB"
 stop_leftover "$ICE_PIDFILE" "$STATE/icecast.xml"
 if port_busy; then
 	echo "demo: error: port $PORT on 127.0.0.1 is already in use by" \
@@ -243,9 +270,9 @@ mount_live() {
 		 | any(.listenurl // "" | endswith($m))' >/dev/null 2>&1
 }
 
-"$PULSE" play "$REPO/playlists/demo.m3u" --library "$REPO" \
+"$PULSE" air --db "$DB" \
 	--output "icecast://source@127.0.0.1:$PORT/$MOUNT" \
-	--password-file "$PASSFILE" --shuffle \
+	--password-file "$PASSFILE" \
 	--name "Pulse Radio (demo)" --genre "Electronic" \
 	--description "Synthesised music and station IDs, made on this machine" \
 	--url "http://127.0.0.1:$PORT/" &

@@ -33,7 +33,7 @@ static void usage(FILE *f)
 	      "\"YYYY-MM-DD HH:MM\" or \"YYYY-MM-DDTHH:MM\") for N hours "
 	      "(1..168), one\n"
 	      "line per item: start, slot (- for none), kind (music, jingle, "
-	      "fallback),\n"
+	      "id, fallback),\n"
 	      "Artist - Title, length m:ss, and (cut) when a hard start fades "
 	      "it out.\n"
 	      "A header line names each new day. The database is only read.\n",
@@ -47,6 +47,8 @@ static const char *kind_name(enum sched_kind kind)
 		return "jingle";
 	case SCHED_FALLBACK:
 		return "fallback";
+	case SCHED_ID:
+		return "id";
 	default:
 		return "music";
 	}

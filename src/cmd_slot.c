@@ -35,12 +35,14 @@ struct slot_def {
 	long crossfade_ms;
 	char mode[16];
 	long tolerance_s;
+	int64_t ids_id; /* top-of-hour station IDs, 0: none */
+	char id_mode[16];
 };
 
 /* Options of add and edit, as given (NULL if not). */
 struct slot_opts {
 	const char *days, *start, *end, *playlist, *jingles, *jingle_every,
-	    *news, *crossfade_ms, *mode, *tolerance;
+	    *news, *crossfade_ms, *mode, *tolerance, *ids, *id_mode;
 };
 
 static void usage(FILE *f)
@@ -70,8 +72,13 @@ static void usage(FILE *f)
 	    "  --crossfade-ms N     0..30000 (default 3000)\n"
 	    "  --mode hard|soft|not-before   how the slot starts (default "
 	    "soft)\n"
-	    "  --tolerance S        seconds a soft start may be late "
+	    "  --tolerance S        seconds a not-before start may be late "
 	    "(default 0)\n"
+	    "  --ids NAME           a station ID from NAME at the top of "
+	    "every hour\n"
+	    "                       (--ids \"\" for none)\n"
+	    "  --id-mode hard|soft|not-before   how the hour's ID starts "
+	    "(default hard)\n"
 	    "Slots may not overlap; a clash is refused, naming the other "
 	    "slot.\n",
 	    f);
@@ -113,6 +120,20 @@ static int parse_news(const char *s, char *out, size_t len)
 		if (minute[m] && used + 4 < len)
 			used += (size_t)snprintf(out + used, len - used, "%s%d",
 			                         used ? "," : "", m);
+	return 0;
+}
+
+/* A start mode into out (16 bytes), or one line and -ERR_INVALID. */
+static int set_mode(const char *what, const char *opt, const char *mode,
+                    char *out)
+{
+	if (strcmp(mode, "hard") != 0 && strcmp(mode, "soft") != 0 &&
+	    strcmp(mode, "not-before") != 0) {
+		log_error("%s: bad %s '%s' (hard, soft or not-before)", what,
+		          opt, mode);
+		return -ERR_INVALID;
+	}
+	snprintf(out, 16, "%s", mode);
 	return 0;
 }
 
@@ -164,17 +185,11 @@ static int apply_opts(const char *what, const struct slot_opts *o,
 		          o->tolerance);
 		return -ERR_INVALID;
 	}
-	if (o->mode) {
-		if (strcmp(o->mode, "hard") != 0 &&
-		    strcmp(o->mode, "soft") != 0 &&
-		    strcmp(o->mode, "not-before") != 0) {
-			log_error("%s: bad --mode '%s' (hard, soft or "
-			          "not-before)",
-			          what, o->mode);
-			return -ERR_INVALID;
-		}
-		snprintf(def->mode, sizeof(def->mode), "%s", o->mode);
-	}
+	if (o->mode && set_mode(what, "--mode", o->mode, def->mode) < 0)
+		return -ERR_INVALID;
+	if (o->id_mode &&
+	    set_mode(what, "--id-mode", o->id_mode, def->id_mode) < 0)
+		return -ERR_INVALID;
 	return 0;
 }
 
@@ -194,6 +209,14 @@ static int resolve_playlists(struct store *st, const char *what,
 		if (o->jingles[0]) {
 			rc = cmd_playlist_id(st, o->jingles, what,
 			                     &def->jingle_id);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	if (o->ids) {
+		def->ids_id = 0;
+		if (o->ids[0]) {
+			rc = cmd_playlist_id(st, o->ids, what, &def->ids_id);
 			if (rc < 0)
 				return rc;
 		}
@@ -293,13 +316,14 @@ static int write_slot(struct store *st, const struct slot_def *def)
 	static const char insert_sql[] =
 	    "INSERT INTO slot(name, days, start_min, end_min, playlist_id, "
 	    "jingle_playlist_id, jingle_every, news_minutes, crossfade_ms, "
-	    "start_mode, tolerance_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-	    "?9, ?10, ?11)";
+	    "start_mode, tolerance_s, id_playlist_id, id_mode) VALUES (?1, ?2, "
+	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13, ?14)";
 	static const char update_sql[] =
 	    "UPDATE slot SET name = ?1, days = ?2, start_min = ?3, end_min = "
 	    "?4, playlist_id = ?5, jingle_playlist_id = ?6, jingle_every = ?7, "
 	    "news_minutes = ?8, crossfade_ms = ?9, start_mode = ?10, "
-	    "tolerance_s = ?11 WHERE id = ?12";
+	    "tolerance_s = ?11, id_playlist_id = ?13, id_mode = ?14 WHERE id = "
+	    "?12";
 	sqlite3_stmt *stmt;
 	int rc;
 
@@ -322,6 +346,11 @@ static int write_slot(struct store *st, const struct slot_def *def)
 	sqlite3_bind_int64(stmt, 11, def->tolerance_s);
 	if (def->id)
 		sqlite3_bind_int64(stmt, 12, def->id);
+	if (def->ids_id)
+		sqlite3_bind_int64(stmt, 13, def->ids_id);
+	else
+		sqlite3_bind_null(stmt, 13);
+	sqlite3_bind_text(stmt, 14, def->id_mode, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_CONSTRAINT) {
 		log_error("slot: a slot named '%s' already exists", def->name);
@@ -344,8 +373,9 @@ static int load_slot(struct store *st, const char *what, const char *name,
 	                       "SELECT id, days, start_min, end_min, "
 	                       "playlist_id, coalesce(jingle_playlist_id, 0), "
 	                       "jingle_every, news_minutes, crossfade_ms, "
-	                       "start_mode, tolerance_s FROM slot WHERE name = "
-	                       "?1",
+	                       "start_mode, tolerance_s, "
+	                       "coalesce(id_playlist_id, 0), id_mode FROM slot "
+	                       "WHERE name = ?1",
 	                       -1, &stmt, NULL) != SQLITE_OK)
 		return db_fail(st);
 	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_TRANSIENT);
@@ -365,6 +395,9 @@ static int load_slot(struct store *st, const char *what, const char *name,
 		snprintf(def->mode, sizeof(def->mode), "%s",
 		         (const char *)sqlite3_column_text(stmt, 9));
 		def->tolerance_s = sqlite3_column_int(stmt, 10);
+		def->ids_id = sqlite3_column_int64(stmt, 11);
+		snprintf(def->id_mode, sizeof(def->id_mode), "%s",
+		         (const char *)sqlite3_column_text(stmt, 12));
 		rc = 0;
 	} else if (rc == SQLITE_DONE) {
 		log_error("%s: no slot '%s' (see: pulse-radio slot list)", what,
@@ -383,7 +416,8 @@ static int do_save(struct store *st, const char *name,
                    const struct slot_opts *o, bool edit)
 {
 	const char *what = edit ? "slot edit" : "slot add";
-	struct slot_def def = {.crossfade_ms = 3000, .mode = "soft"};
+	struct slot_def def = {
+	    .crossfade_ms = 3000, .mode = "soft", .id_mode = "hard"};
 	int rc;
 
 	if (!edit && (!o->days || !o->start || !o->end || !o->playlist)) {
@@ -470,6 +504,10 @@ static void print_entry(sqlite3_stmt *stmt, int d)
 	       (const char *)sqlite3_column_text(stmt, 9));
 	if (sqlite3_column_int(stmt, 10))
 		printf(" (tolerance %d s)", sqlite3_column_int(stmt, 10));
+	if (sqlite3_column_text(stmt, 11))
+		printf(", IDs %s on the hour (%s)",
+		       (const char *)sqlite3_column_text(stmt, 11),
+		       (const char *)sqlite3_column_text(stmt, 12));
 	putchar('\n');
 }
 
@@ -483,9 +521,10 @@ static int do_list(struct store *st)
 	        "SELECT s.name, s.days, s.start_min, s.end_min, p.name, "
 	        "j.name, "
 	        "s.jingle_every, s.news_minutes, s.crossfade_ms, s.start_mode, "
-	        "s.tolerance_s FROM slot s JOIN playlist p ON p.id = "
-	        "s.playlist_id LEFT JOIN playlist j ON j.id = "
-	        "s.jingle_playlist_id ORDER BY s.start_min, s.name",
+	        "s.tolerance_s, i.name, s.id_mode FROM slot s JOIN playlist p "
+	        "ON p.id = s.playlist_id LEFT JOIN playlist j ON j.id = "
+	        "s.jingle_playlist_id LEFT JOIN playlist i ON i.id = "
+	        "s.id_playlist_id ORDER BY s.start_min, s.name",
 	        -1, &stmt, NULL) != SQLITE_OK)
 		return db_fail(st);
 	for (int d = 0; d < 7 && rc == SQLITE_DONE; d++) {
@@ -519,6 +558,8 @@ int cmd_slot(int argc, char **argv)
 	    {"crossfade-ms", required_argument, NULL, 'c'},
 	    {"mode", required_argument, NULL, 'm'},
 	    {"tolerance", required_argument, NULL, 't'},
+	    {"ids", required_argument, NULL, 'i'},
+	    {"id-mode", required_argument, NULL, 'I'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -572,6 +613,12 @@ int cmd_slot(int argc, char **argv)
 			break;
 		case 't':
 			o.tolerance = optarg;
+			break;
+		case 'i':
+			o.ids = optarg;
+			break;
+		case 'I':
+			o.id_mode = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -23,8 +23,18 @@
  *   own track's history, not the title and artist rules.
  * - Events: a change of what is in force into a slot or override is an
  *   event with its start mode; an end into "nothing scheduled" is not.
- *   'not-before' with tolerance T behaves as soft when the item ends at
- *   most T after the event, and as hard otherwise.
+ *   The top of every local hour inside a slot with station IDs is an
+ *   event with the slot's id_mode. 'not-before' with tolerance T behaves
+ *   as soft when the item ends at most T after the event, and as hard
+ *   otherwise. Before a hard event, a track that fits (leaving no gap, a
+ *   gap for more music, or one a jingle fills) beats one that is faded
+ *   after a minute or more, which beats one leaving a gap too short to
+ *   fill; with less than a minute to go, a jingle fills it, not a
+ *   fragment of a song. These never override the rotation rules.
+ * - The ID of an hour airs once, at the first pick at or after the top
+ *   of the hour (soft: when the item playing ends), as long as the slot
+ *   was already in force at the top of the hour and at most 15 min have
+ *   passed; it resets the jingle count.
  * - Time zones: the grid follows the local wall clock. A slot starting
  *   in the spring-forward gap (02:30 in Europe/Berlin on the last Sunday
  *   of March) starts when the clocks jump (03:00 CEST), the first instant
@@ -44,12 +54,17 @@
 #include "timeutil.h"
 
 #define WEEK_MS ((int64_t)7 * 24 * 3600 * 1000)
+#define HOUR_MS ((int64_t)3600 * 1000)
+#define SHORT_MS 60000          /* music cut shorter is a fragment */
+#define ID_LATE_MS (15 * 60000) /* a top-of-hour ID later is dropped */
+#define FILL_SLACK_MS 2000      /* a filler's tail that may be faded */
 
 struct sched {
 	struct store *st;
 	struct sched_data *d;
 	int cur_src;       /* what was in force at the last pick */
-	long since_jingle; /* music items since the last jingle */
+	long since_jingle; /* music items since the last jingle or ID */
+	int64_t id_done;   /* the top of the hour whose ID was handled */
 };
 
 int sched_new(struct sched **out, struct store *st)
@@ -68,6 +83,7 @@ int sched_new(struct sched **out, struct store *st)
 	}
 	s->st = st;
 	s->cur_src = -2;
+	s->id_done = SCHED_NEVER;
 	*out = s;
 	return 0;
 }
@@ -218,26 +234,81 @@ static enum sched_start src_mode(const struct sched_data *d, int src,
 	return d->slot[src].mode;
 }
 
-/* The first event after at and before horizon that an item must not
- * run past: true with *ev and its tolerance, or false. */
-static bool next_event(struct sched_data *d, int src, int64_t until,
-                       int64_t horizon, int64_t *ev, int64_t *tolerance_ms)
+/* The shortest playable item of playlist pl (-1: none): INT64_MAX if
+ * none. */
+static int64_t shortest(const struct sched_data *d, int pl)
 {
+	int64_t min = INT64_MAX;
+
+	for (size_t i = 0; pl >= 0 && i < d->pl[pl].n; i++) {
+		const struct sched_trk *k = &d->trk[d->pl[pl].items[i]];
+
+		if (!k->broken && k->length_ms < min)
+			min = k->length_ms;
+	}
+	return min;
+}
+
+/* The slot src if it is one and has station IDs to air, else NULL. */
+static const struct sched_slot *id_slot(const struct sched_data *d, int src)
+{
+	if (src < 0 || (size_t)src >= d->nslot ||
+	    shortest(d, d->slot[src].id_pl) == INT64_MAX)
+		return NULL;
+	return &d->slot[src];
+}
+
+/* The start of the local hour that t is in. */
+static int64_t hour_floor(const struct sched_data *d, int64_t t)
+{
+	int64_t s = floor_div(t, 1000);
+	struct tm tm;
+
+	if (tu_local_tm(s, d->zone, &tm) < 0)
+		return floor_div(t, HOUR_MS) * HOUR_MS;
+	return (s - tm.tm_min * 60 - (tm.tm_sec > 59 ? 59 : tm.tm_sec)) * 1000;
+}
+
+/*
+ * The first event after at and before horizon that an item must not run
+ * past (a hard or not-before start of a slot or override, or of a slot's
+ * top-of-hour ID): true with *ev and its tolerance, or false. until is
+ * when what is in force at at may change; hour is hour_floor(at).
+ */
+static bool next_event(struct sched_data *d, int src, int64_t until,
+                       int64_t hour, int64_t horizon, int64_t *ev,
+                       int64_t *tolerance_ms)
+{
+	bool found = false;
 	int64_t b = until;
 
-	for (int i = 0; i < 64 && b < horizon; i++) {
+	for (int i = 0; i < 64 && b < horizon && !found; i++) {
 		int64_t next;
 		int n = source_at(d, b, &next);
 
 		if (n != src && n >= 0 &&
 		    src_mode(d, n, tolerance_ms) != SCHED_START_SOFT) {
 			*ev = b;
-			return true;
+			found = true;
 		}
 		src = n;
 		b = next;
 	}
-	return false;
+	for (int64_t h = hour + HOUR_MS; h < horizon && (!found || h < *ev);
+	     h += HOUR_MS) {
+		int64_t next;
+		const struct sched_slot *sl =
+		    id_slot(d, source_at(d, h, &next));
+
+		if (!sl || sl->id_mode == SCHED_START_SOFT)
+			continue;
+		*ev = h;
+		*tolerance_ms = sl->id_mode == SCHED_START_NOT_BEFORE
+		                    ? sl->tolerance_ms
+		                    : 0;
+		return true;
+	}
+	return found;
 }
 
 static bool recent(int64_t last, int64_t at, int64_t sep_ms)
@@ -251,17 +322,56 @@ static bool older(const struct sched_data *d, long a, long b)
 	return b < 0 || d->trk_last[a] < d->trk_last[b];
 }
 
-/* A music pick from p (the rules above): a track index, or -1. Prefers
- * a rule-keeping track no longer than limit_ms to one that is longer. */
-static long pick_music(const struct sched_data *d, const struct sched_plist *p,
-                       int64_t at, int64_t limit_ms)
+/* How much room there is before the next event: an item may play room
+ * ms and end on it, or up to limit ms (its tolerance; both INT64_MAX
+ * when no event is near); fill is the slot's jingles (NULL: none). */
+struct room {
+	int64_t room, limit;
+	const struct sched_plist *fill;
+};
+
+/* Whether a jingle in r->fill covers a gap of gap ms, its tail (at most
+ * FILL_SLACK_MS) faded at the event. */
+static bool fillable(const struct sched_data *d, const struct room *r,
+                     int64_t gap)
 {
-	long a = -1, afit = -1, b = -1, bfit = -1, c = -1, pick;
+	for (size_t i = 0; r->fill && i < r->fill->n; i++) {
+		const struct sched_trk *k = &d->trk[r->fill->items[i]];
+
+		if (!k->broken && k->length_ms >= gap &&
+		    k->length_ms <= gap + FILL_SLACK_MS)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * How well a track of len ms fits the room, best first: 3 it fits,
+ * leaving nothing, room for more music, or a gap one jingle fills; 2 it
+ * runs past the event but plays a minute or more before it is faded;
+ * 1 it fits but leaves a gap nothing fills; 0 it is cut inside a minute.
+ */
+static int fit_class(const struct sched_data *d, int64_t len,
+                     const struct room *r)
+{
+	int64_t gap = r->room - len;
+
+	if (len > r->limit)
+		return r->room >= SHORT_MS ? 2 : 0;
+	return gap <= 0 || gap >= SHORT_MS || fillable(d, r, gap) ? 3 : 1;
+}
+
+/* A music pick from p (the rules above): a track index, or -1. Among
+ * the tracks that keep the same rules, the better fit wins. */
+static long pick_music(const struct sched_data *d, const struct sched_plist *p,
+                       int64_t at, const struct room *r)
+{
+	long best[2][4] = {{-1, -1, -1, -1}, {-1, -1, -1, -1}}, c = -1;
 
 	for (size_t i = 0; i < p->n; i++) {
-		long t = (long)p->items[i];
+		long t = (long)p->items[i], *slot;
 		const struct sched_trk *k = &d->trk[t];
-		bool fits = k->length_ms <= limit_ms, artist_ok = true;
+		bool artist_ok = true;
 
 		if (k->broken)
 			continue;
@@ -272,32 +382,23 @@ static long pick_music(const struct sched_data *d, const struct sched_plist *p,
 		    (k->title_key >= 0 &&
 		     recent(d->title_last[k->title_key], at, d->title_sep_ms)))
 			continue;
-		if (older(d, t, b))
-			b = t;
-		if (fits && older(d, t, bfit))
-			bfit = t;
 		for (int j = 0; j < k->nartists; j++)
 			if (recent(d->artist_last[k->artists[j]], at,
 			           d->artist_sep_ms))
 				artist_ok = false;
-		if (!artist_ok)
-			continue;
-		if (older(d, t, a))
-			a = t;
-		if (fits && older(d, t, afit))
-			afit = t;
+		slot = &best[artist_ok][fit_class(d, k->length_ms, r)];
+		if (older(d, t, *slot))
+			*slot = t;
 	}
-	pick = a >= 0 ? a : b >= 0 ? b : c;
-	if (pick >= 0 && d->trk[pick].length_ms > limit_ms) {
-		long alt = afit >= 0 ? afit : a < 0 ? bfit : -1;
-
-		if (alt >= 0)
-			pick = alt;
-	}
-	return pick;
+	for (int rules = 1; rules >= 0; rules--)
+		for (int cls = 3; cls >= 0; cls--)
+			if (best[rules][cls] >= 0)
+				return best[rules][cls];
+	return c;
 }
 
-/* A jingle: least recently started, preferring one that fits. */
+/* A jingle or ID from p: least recently started, preferring one that
+ * fits in limit_ms. */
 static long pick_jingle(const struct sched_data *d, const struct sched_plist *p,
                         int64_t limit_ms)
 {
@@ -314,6 +415,50 @@ static long pick_jingle(const struct sched_data *d, const struct sched_plist *p,
 			fit = t;
 	}
 	return fit >= 0 ? fit : any;
+}
+
+/* The jingle that fills the room: the least recently started of those
+ * ending inside the tolerance or at most FILL_SLACK_MS past the event,
+ * else the shortest that reaches the event, else the longest. */
+static long pick_filler(const struct sched_data *d, const struct room *r)
+{
+	const struct sched_plist *p = r->fill;
+	int64_t most = r->limit > r->room + FILL_SLACK_MS
+	                   ? r->limit
+	                   : r->room + FILL_SLACK_MS;
+	long good = -1, reach = -1, longest = -1;
+
+	for (size_t i = 0; i < p->n; i++) {
+		long t = (long)p->items[i];
+		int64_t len = d->trk[t].length_ms;
+
+		if (d->trk[t].broken)
+			continue;
+		if (len >= r->room && len <= most && older(d, t, good))
+			good = t;
+		if (len >= r->room &&
+		    (reach < 0 || len < d->trk[reach].length_ms))
+			reach = t;
+		if (longest < 0 || len > d->trk[longest].length_ms)
+			longest = t;
+	}
+	return good >= 0 ? good : reach >= 0 ? reach : longest;
+}
+
+/* The top-of-hour ID due at at (a track index), or -1. Due: the slot in
+ * force has IDs, was in force at the top of this hour, the ID of this
+ * hour has not aired, and the hour began at most ID_LATE_MS ago. */
+static long id_due(struct sched *s, int src, int64_t at, int64_t hour,
+                   int64_t limit_ms)
+{
+	const struct sched_slot *sl = id_slot(s->d, src);
+	int64_t next;
+
+	if (!sl || hour <= s->id_done || at - hour > ID_LATE_MS ||
+	    source_at(s->d, hour, &next) != src)
+		return -1;
+	s->id_done = hour;
+	return pick_jingle(s->d, &s->d->pl[sl->id_pl], limit_ms);
 }
 
 static void fill(struct sched_item *item, const struct sched_trk *k)
@@ -333,7 +478,8 @@ int sched_next(struct sched *s, int64_t at_ms, struct sched_item *item)
 {
 	struct sched_data *d = s->d;
 	const struct sched_slot *slot = NULL;
-	int64_t until, ev = 0, tol = 0, limit = INT64_MAX;
+	struct room r = {INT64_MAX, INT64_MAX, NULL};
+	int64_t until, ev = 0, tol = 0, hour;
 	enum sched_kind kind = SCHED_MUSIC;
 	const char *name = "";
 	long t = -1;
@@ -351,19 +497,33 @@ int sched_next(struct sched *s, int64_t at_ms, struct sched_item *item)
 		pl = d->ovr[(size_t)src - d->nslot].pl;
 		name = d->ovr[(size_t)src - d->nslot].name;
 	}
-	if (next_event(d, src, until, at_ms + d->max_len_ms, &ev, &tol))
-		limit = ev - at_ms + tol;
-	if (slot && slot->jingle_pl >= 0 && slot->jingle_every > 0 &&
-	    s->since_jingle >= slot->jingle_every) {
-		t = pick_jingle(d, &d->pl[slot->jingle_pl], limit);
+	hour = hour_floor(d, at_ms);
+	/* Far enough ahead to see the gap the longest track would leave. */
+	if (next_event(d, src, until, hour, at_ms + d->max_len_ms + SHORT_MS,
+	               &ev, &tol)) {
+		r.room = ev - at_ms;
+		r.limit = r.room + tol;
+		if (slot && slot->jingle_pl >= 0)
+			r.fill = &d->pl[slot->jingle_pl];
+	}
+	t = id_due(s, src, at_ms, hour, r.limit);
+	if (t >= 0) {
+		kind = SCHED_ID;
+	} else if (r.room < SHORT_MS && r.fill) {
+		/* Too close to the event for music: a jingle fills it. */
+		t = pick_filler(d, &r);
+		kind = SCHED_JINGLE;
+	} else if (slot && slot->jingle_pl >= 0 && slot->jingle_every > 0 &&
+	           s->since_jingle >= slot->jingle_every) {
+		t = pick_jingle(d, &d->pl[slot->jingle_pl], r.limit);
 		kind = SCHED_JINGLE;
 	}
 	if (t < 0 && pl >= 0) {
-		t = pick_music(d, &d->pl[pl], at_ms, limit);
+		t = pick_music(d, &d->pl[pl], at_ms, &r);
 		kind = SCHED_MUSIC;
 	}
 	if (t < 0 && d->fallback >= 0) {
-		t = pick_music(d, &d->pl[d->fallback], at_ms, limit);
+		t = pick_music(d, &d->pl[d->fallback], at_ms, &r);
 		kind = SCHED_FALLBACK;
 	}
 	if (t < 0) {
@@ -379,12 +539,12 @@ int sched_next(struct sched *s, int64_t at_ms, struct sched_item *item)
 	item->kind = kind;
 	item->start_ms = at_ms;
 	snprintf(item->slot, sizeof(item->slot), "%s", name);
-	if (item->length_ms > limit) {
-		item->length_ms = ev - at_ms;
+	if (item->length_ms > r.limit) {
+		item->length_ms = r.room;
 		item->cut = true;
 	}
 	d->trk_last[t] = at_ms;
-	if (kind == SCHED_JINGLE) {
+	if (kind == SCHED_JINGLE || kind == SCHED_ID) {
 		s->since_jingle = 0;
 		return 0;
 	}

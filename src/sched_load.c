@@ -278,7 +278,8 @@ static int load_slots(struct store *st, struct sched_data *d)
 	if (sqlite3_prepare_v2(store_db(st),
 	                       "SELECT name, days, start_min, end_min, "
 	                       "playlist_id, jingle_playlist_id, jingle_every, "
-	                       "start_mode, tolerance_s FROM slot ORDER BY id",
+	                       "start_mode, tolerance_s, id_playlist_id, "
+	                       "id_mode FROM slot ORDER BY id",
 	                       -1, &stmt, NULL) != SQLITE_OK)
 		return db_fail(st);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -300,6 +301,12 @@ static int load_slots(struct store *st, struct sched_data *d)
 		sl->mode =
 		    parse_mode((const char *)sqlite3_column_text(stmt, 7));
 		sl->tolerance_ms = sqlite3_column_int64(stmt, 8) * 1000;
+		sl->id_pl =
+		    sqlite3_column_type(stmt, 9) == SQLITE_NULL
+		        ? -1
+		        : playlist_index(d, sqlite3_column_int64(stmt, 9));
+		sl->id_mode =
+		    parse_mode((const char *)sqlite3_column_text(stmt, 10));
 		mark_week(d, (int)d->nslot,
 		          (unsigned)sqlite3_column_int(stmt, 1) & TU_ALL_DAYS,
 		          sqlite3_column_int(stmt, 2),

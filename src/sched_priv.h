@@ -54,7 +54,9 @@ struct sched_slot {
 	int pl, jingle_pl; /* indexes into pl, -1 none */
 	long jingle_every;
 	enum sched_start mode;
-	int64_t tolerance_ms;
+	int64_t tolerance_ms; /* of its not-before events */
+	int id_pl;            /* top-of-hour station IDs, -1 none */
+	enum sched_start id_mode;
 };
 
 /* A dated override, [from_ms, to_ms) UTC. */

@@ -51,10 +51,12 @@ done
 p db set title_separation_s 600
 p db set artist_separation_s 60
 p slot add day --days daily --start 06:00 --end 18:00 --playlist day \
-	--jingles ids --jingle-every 3 --mode hard
-p slot add night --days daily --start 18:00 --end 06:00 --playlist night
+	--jingles ids --jingle-every 3 --mode hard --ids ids --id-mode hard
+p slot add night --days daily --start 18:00 --end 06:00 --playlist night \
+	--ids ids --id-mode hard
 
-# 1. plan and render of the same 24 h.
+# 1. plan and render of the same 24 h (a station ID at the top of every
+# hour, a hard event: the item before it is chosen to fit or faded).
 "$P" plan --from 2026-12-01T00:00 --hours 24 --db "$DB" >"$T/plan.txt"
 cp "$DB" "$T/render.db"
 rc=0
@@ -98,15 +100,18 @@ rows = sqlite3.connect(sys.argv[1]).execute(
 links = [l.split() for l in open(sys.argv[2]) if l.startswith("link ")]
 base = datetime.datetime(2026, 12, 1, 15, 30)  # 17:30 local in UTC
 block_ms = 1024 * 1000 / 8000  # one audio block
-bad, pos = 0, 0
+bad, pos, top = 0, 0, "none"
 for (started, dur, title), link in zip(rows, links):
     frames = int(link[7])
+    if abs(pos * 1000 / 8000 - 1800000) <= block_ms:
+        top = f"{title} at {pos * 1000 / 8000:.0f} ms"
     t = datetime.datetime.strptime(started, "%Y-%m-%dT%H:%M:%S.%fZ")
     off_ms = (t - base).total_seconds() * 1000
     if abs(off_ms - pos * 1000 / 8000) > block_ms or abs(dur - frames * 1000 / 8000) > block_ms:
         bad += 1
         print("mismatch:", started, dur, title, frames, pos)
     pos += frames
+print(f"top of the hour: {top}")
 print(f"rows {len(rows)} links {len(links)} mismatches {bad}")
 PY
 cat "$T/hour.cmp"
@@ -114,6 +119,10 @@ t_check "as-run rows: one per encoded link" \
 	bash -c "tail -1 '$T/hour.cmp' | awk '{exit !(\$2 == \$4 && \$2 > 50)}'"
 t_check "as-run starts and durations within one block of the audio" \
 	grep -q 'mismatches 0$' "$T/hour.cmp"
+t_check "the 18:00 station ID starts on the hour in the encoded audio" \
+	grep -q '^top of the hour: ID [0-9] at 1800000 ms' "$T/hour.cmp"
+t_check "an ID at every hour of the day render" test "$(grep -cE \
+	'^[0-9]{2}:00:00\|(day|night)\|Pulse Radio - ID' "$T/render.items")" = 24
 t_check "the encoded hour is valid Ogg/Vorbis" ogg_valid "$T/hour.ogg"
 
 # 2b. A slot whose files are all gone (deleted after the scan) falls back

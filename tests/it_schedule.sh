@@ -76,11 +76,11 @@ same() {
 
 # --- db ---------------------------------------------------------------
 ok "db init creates the database" pr db init
-t_check "db init says the version" grep -q "schema version 1" "$T/out"
+t_check "db init says the version" grep -q "schema version 2" "$T/out"
 t_check "only --db was used" test ! -e "$T/not-this.db"
 ok "db init again is harmless" pr db init
 ok "db version" pr db version
-t_check "db version prints it" grep -qx "1 (this program knows 1)" "$T/out"
+t_check "db version prints it" grep -qx "2 (this program knows 2)" "$T/out"
 ok "db set timezone" pr db set timezone Europe/Berlin
 ok "db get timezone" pr db get timezone
 t_check "the zone was stored" grep -qx "Europe/Berlin" "$T/out"
@@ -213,6 +213,12 @@ refused "$DB" "slot: news minute 60" 1 "bad --news '0,60'" \
 refused "$DB" "slot: bad mode" 1 "bad --mode" \
 	pr slot add clash --days tue --start 12:00 --end 13:00 --playlist day \
 	--mode later
+refused "$DB" "slot: bad ID mode" 1 "bad --id-mode 'sometimes'" \
+	pr slot add clash --days tue --start 12:00 --end 13:00 --playlist day \
+	--ids ids --id-mode sometimes
+refused "$DB" "slot: unknown ID playlist" 1 "no playlist 'noids'" \
+	pr slot add clash --days tue --start 12:00 --end 13:00 --playlist day \
+	--ids noids
 refused "$DB" "slot: crossfade out of range" 1 "bad --crossfade-ms" \
 	pr slot add clash --days tue --start 12:00 --end 13:00 --playlist day \
 	--crossfade-ms 30001
@@ -238,6 +244,10 @@ ok "slot edit moves a slot" pr slot edit sunday --start 11:00 --end 13:30 \
 	--news 0
 ok "slot edit may keep its own time" pr slot edit breakfast --news 15 \
 	--jingles "" --jingle-every 0
+ok "slot edit: station IDs on the hour" pr slot edit late --ids ids \
+	--id-mode soft
+refused "$DB" "playlist remove: the IDs of a slot" 1 "used by slot 'late'" \
+	pr playlist remove ids
 cat >"$T/want" <<'GRID'
 Mon 06:00-09:00  breakfast: playlist day, news at 15, crossfade 3000 ms, soft start
 Tue 06:00-09:00  breakfast: playlist day, news at 15, crossfade 3000 ms, soft start
@@ -245,7 +255,7 @@ Wed 06:00-09:00  breakfast: playlist day, news at 15, crossfade 3000 ms, soft st
 Thu 06:00-09:00  breakfast: playlist day, news at 15, crossfade 3000 ms, soft start
 Fri 06:00-09:00  breakfast: playlist day, news at 15, crossfade 3000 ms, soft start
 Fri 20:00-24:00  evening: playlist day, crossfade 3000 ms, soft start
-Sat 23:00-01:00 (to Sun)  late: playlist spare, crossfade 3000 ms, hard start
+Sat 23:00-01:00 (to Sun)  late: playlist spare, crossfade 3000 ms, hard start, IDs ids on the hour (soft)
 Sun 11:00-13:30  sunday: playlist day, news at 0, crossfade 500 ms, not-before start (tolerance 30 s)
 Sun 23:00-00:30 (to Mon)  sunnight: playlist day, crossfade 3000 ms, soft start
 GRID
@@ -260,6 +270,28 @@ t_check "jingles stored" test "$(sqlite3 "$DB" \
 	"SELECT j.name || '/' || s.jingle_every FROM slot s JOIN playlist j ON
 	 j.id = s.jingle_playlist_id WHERE s.name = 'evening'")" = "ids/3"
 
+ok "slot edit: no IDs" pr slot edit late --ids ""
+t_check "IDs removed, the mode kept" test "$(sqlite3 "$DB" \
+	"SELECT ifnull(id_playlist_id, '-') || '/' || id_mode FROM slot
+	 WHERE name = 'late'")" = "-/soft"
+
+# --- a version 1 database is migrated, its rows kept -----------------
+sed '/^-- @version 2/,$d' "$PULSE_SRC/schema.sql" >"$T/v1.sql"
+sqlite3 "$T/v1.db" <"$T/v1.sql"
+sqlite3 "$T/v1.db" "PRAGMA user_version = 1;
+	INSERT INTO playlist(id, name) VALUES (1, 'old');
+	INSERT INTO slot(name, days, start_min, end_min, playlist_id)
+	VALUES ('kept', 127, 60, 120, 1);"
+ok "db migrate from version 1" "$PULSE_RADIO" db migrate --db "$T/v1.db"
+t_check "migrated to version 2" \
+	test "$(sqlite3 "$T/v1.db" "PRAGMA user_version")" = 2
+t_check "the slot kept, with no IDs, mode hard" test "$(sqlite3 "$T/v1.db" \
+	"SELECT name || '/' || ifnull(id_playlist_id, '-') || '/' || id_mode
+	 FROM slot")" = "kept/-/hard"
+refused "$T/v1.db" "a migrated database still checks the ID mode" 1 \
+	"bad --id-mode" "$PULSE_RADIO" slot edit kept --id-mode x \
+	--db "$T/v1.db"
+
 # --- not ours ---------------------------------------------------------
 printf 'station notes, not a database\n%.0s' {1..40} >"$T/notes.txt"
 refused "$T/notes.txt" "a text file is not a database" 1 \
@@ -270,7 +302,7 @@ refused "$T/notes.txt" "db init refuses a text file" 1 \
 	"$PULSE_RADIO" db init --db "$T/notes.txt"
 sqlite3 "$T/newer.db" "CREATE TABLE future(a); PRAGMA user_version = 7;"
 refused "$T/newer.db" "a newer schema is refused" 1 \
-	"newer Pulse Radio (schema 7, this program knows 1); not touched" \
+	"newer Pulse Radio (schema 7, this program knows 2); not touched" \
 	"$PULSE_RADIO" slot add x --days mon --start 01:00 --end 02:00 \
 	--playlist day --db "$T/newer.db"
 refused "$T/newer.db" "db migrate refuses a newer schema" 1 "schema 7" \

@@ -432,6 +432,11 @@ static void check_week(struct sim *sm, int64_t from)
 			bool at_event = false;
 
 			cuts++;
+			if (it->kind != SCHED_JINGLE && it->length_ms < 60000 &&
+			    bad_cut++ < 5)
+				fprintf(stderr,
+				        "item %zu: a song cut to %lld ms\n", i,
+				        (long long)it->length_ms);
 			for (size_t h = 0; h < nhard; h++)
 				if (it->start_ms + it->length_ms == hard[h])
 					at_event = true;
@@ -485,7 +490,8 @@ static void check_week(struct sim *sm, int64_t from)
 	CHECKF(bad_b2b == 0, "%d artists back to back", bad_b2b);
 	CHECKF(bad_hour == 0, "%d artists again within 1 h", bad_hour);
 	CHECKF(bad_jingle == 0, "%d jingle cadence errors", bad_jingle);
-	CHECKF(bad_cut == 0, "%d cuts not at a hard event", bad_cut);
+	CHECKF(bad_cut == 0, "%d cuts not at a hard event or too short",
+	       bad_cut);
 	CHECK(jingles > 50);
 	CHECK(drive_fallback > 10);
 	CHECK(satnight_sat > 5 && satnight_sun > 5);
