@@ -115,3 +115,56 @@ CREATE INDEX asrun_started ON asrun(started_at);
 ALTER TABLE slot ADD COLUMN id_playlist_id INTEGER REFERENCES playlist(id);
 ALTER TABLE slot ADD COLUMN id_mode TEXT NOT NULL DEFAULT 'hard'
 	CHECK (id_mode IN ('hard', 'soft', 'not-before'));
+
+-- @version 3
+
+-- City news bulletins, from comms staff's text to the air. state moves
+-- queued -> rendered (spoken into audio_path) -> on_air -> aired, or ends
+-- in expired, withdrawn or failed (reason says why); each change is one
+-- transaction. A bulletin found on_air at start-up (the daemon died while
+-- it played) goes back to rendered and airs again: never silently lost.
+CREATE TABLE bulletin (
+	id           INTEGER PRIMARY KEY,
+	text         TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 65536),
+	lang         TEXT NOT NULL DEFAULT 'en' CHECK (lang IN ('en', 'af', 'tn')),
+	priority     TEXT NOT NULL DEFAULT 'normal'
+	             CHECK (priority IN ('normal', 'breaking')),
+	submitted_by TEXT NOT NULL DEFAULT '',
+	submitted_at TEXT NOT NULL,  -- UTC
+	not_before   TEXT,           -- UTC; NULL: at once
+	expires_at   TEXT,           -- UTC; NULL: never
+	state        TEXT NOT NULL DEFAULT 'queued'
+	             CHECK (state IN ('queued', 'rendered', 'on_air', 'aired',
+	                              'expired', 'withdrawn', 'failed')),
+	reason       TEXT NOT NULL DEFAULT '',
+	state_at     TEXT NOT NULL,  -- UTC, of the last change of state
+	audio_path   TEXT,           -- the rendered Ogg file
+	duration_ms  INTEGER CHECK (duration_ms IS NULL OR duration_ms > 0),
+	rendered_at  TEXT,
+	aired_at     TEXT,           -- UTC, when its last sample went out
+	CHECK (expires_at IS NULL OR not_before IS NULL OR expires_at > not_before)
+);
+CREATE INDEX bulletin_state ON bulletin(state, priority, submitted_at);
+
+-- Which bulletin an as-run row was (NULL for music, jingles and IDs).
+ALTER TABLE asrun ADD COLUMN bulletin_id INTEGER REFERENCES bulletin(id);
+
+-- How a slot's news minutes start: the song playing fades out ('hard').
+ALTER TABLE slot ADD COLUMN news_mode TEXT NOT NULL DEFAULT 'hard'
+	CHECK (news_mode IN ('hard', 'soft', 'not-before'));
+
+INSERT INTO setting(key, value) VALUES
+	('voice_en', 'en'), ('rate_en', '165'), ('pitch_en', '50'),
+	('voice_af', 'af'), ('rate_af', '160'), ('pitch_af', '50'),
+	('voice_tn', 'tn'), ('rate_tn', '150'), ('pitch_tn', '50'),
+	('news_intro_playlist', ''),   -- played before the bulletins
+	('news_outro_playlist', ''),   -- and after them
+	('news_sting_playlist', ''),   -- between two bulletins ('' : a gap)
+	('news_gap_ms', '800'),        -- silence between bulletins, no sting
+	('news_empty_playlist', ''),   -- at a news minute with nothing due
+	                               -- ('' : the news minute is skipped)
+	('breaking_mode', 'after-item'),  -- or 'now': fade the item out
+	('breaking_latency_s', '10'),  -- 'after-item' waits at most this long
+	('bulletin_dir', ''),          -- rendered bulletins as Ogg files
+	                               -- ('' : bulletins/ beside the database)
+	('bulletin_keep_days', '30');  -- then their files are deleted

@@ -3,11 +3,17 @@
 # schedule.sh - CPU cost of running the schedule: pulse-radio render of N
 # hours of programme against a bare decode -> encode of the same files.
 #
-# Usage: bench/schedule.sh [--hours H] [--runs N] [--from DATETIME]
-#                          [--crossfade-ms N] [--build DIR] [--work DIR]
+# Usage: bench/schedule.sh [--hours H | --minutes M] [--runs N]
+#                          [--from DATETIME] [--crossfade-ms N]
+#                          [--instructions] [--build DIR] [--work DIR]
 #                          [--no-build] [--strict]
 #
 #   --hours H          hours of programme to render (default 24)
+#   --minutes M        or minutes of it
+#   --instructions     count instructions (valgrind's callgrind) instead of
+#                      CPU time: exact and repeatable however busy the
+#                      machine is, but about 50 times slower, so use
+#                      --minutes 15 or so; --runs is then 1
 #   --runs N           runs of each program, interleaved (default 2;
 #                      a 24 h run takes several minutes of CPU each)
 #   --from DATETIME    station-local start (default 2026-12-01T00:00 for
@@ -36,6 +42,8 @@
 #    The last item of (a) is cut at the end of the period while (b) decodes
 #    it whole, so both are compared per hour of audio each wrote.
 #    Target: scheduling overhead = (ratio - 1) * 100 < 3 %.
+#    With --instructions the same two commands run once each under
+#    callgrind, and the ratio is of instructions per hour of audio.
 #
 # Ends with key=value lines for scripts (grep '^overhead_pct='), "NA" for
 # what could not be measured. Exit 1 if something could not be run. No
@@ -52,6 +60,8 @@ WORK=
 DO_BUILD=1
 STRICT=0
 OVERHEAD_TARGET=3
+MINUTES=
+INSTR=0
 
 usage() {
 	sed -n '3,43s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
@@ -71,6 +81,15 @@ while [[ $# -gt 0 ]]; do
 		posint "${2:-}"
 		RUNS=$2
 		shift 2
+		;;
+	--minutes)
+		posint "${2:-}"
+		MINUTES=$2
+		shift 2
+		;;
+	--instructions)
+		INSTR=1
+		shift
 		;;
 	--from)
 		[[ ${2:-} =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$ ]] || usage
@@ -105,12 +124,18 @@ while [[ $# -gt 0 ]]; do
 	esac
 done
 WORK=${WORK:-$BUILD/bench}
+MINUTES=${MINUTES:-$((HOURS * 60))}
+HOURS=$(awk -v m="$MINUTES" 'BEGIN{printf "%g", m / 60}')
+[[ $INSTR -eq 1 ]] && RUNS=1
 if [[ -z $FROM ]]; then
-	if ((HOURS >= 24)); then
+	if ((MINUTES < 60)); then
+		# A window across the day -> night change at 18:00.
+		FROM=$(printf '2026-12-01T17:%02d' $((60 - (MINUTES + 1) / 2)))
+	elif ((MINUTES >= 24 * 60)); then
 		FROM=2026-12-01T00:00
 	else
 		# Centre the window on the day -> night change at 18:00.
-		FROM=$(printf '2026-12-01T%02d:00' $((18 - (HOURS + 1) / 2)))
+		FROM=$(printf '2026-12-01T%02d:00' $((18 - (MINUTES / 60 + 1) / 2)))
 	fi
 fi
 
@@ -121,6 +146,11 @@ die() {
 }
 
 TIME=/usr/bin/time
+VG=()
+if [[ $INSTR -eq 1 ]]; then
+	command -v valgrind >/dev/null 2>&1 || die "valgrind is missing: run scripts/deps.sh"
+	VG=(valgrind --tool=callgrind --quiet)
+fi
 for tool in sox lame ogginfo sqlite3 timeout "$TIME" cmake; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		die "$tool is missing: run scripts/deps.sh"
@@ -262,27 +292,39 @@ pr() { "$PULSE" "$@" --db "$DB" >>"$OUT/setup.log" 2>&1; }
 #
 # Measurements.
 #
-AUDIO_SECS=$((HOURS * 3600))
+AUDIO_SECS=$((MINUTES * 60))
 # A renderer slower than real time has failed anyway; never hang.
 LIMIT=$((AUDIO_SECS + 120))
+# Under callgrind, about 50 times the CPU time (50 CPU-s per hour).
+[[ $INSTR -eq 1 ]] && LIMIT=$((AUDIO_SECS + 1200))
 
 # Runs a command under /usr/bin/time; prints "CPU_SECONDS PEAK_RSS_KB".
 measure() {
 	local name=$1 tf="$OUT/$1.time" log="$OUT/$1.log" rc=0
 	shift
 	"$TIME" -f '%U %S %M' -o "$tf" \
-		timeout -k 10 "$LIMIT" "$@" >"$log" 2>&1 || rc=$?
+		timeout -k 10 "$LIMIT" "${VG[@]}" \
+		${VG:+--callgrind-out-file="$OUT/$name.cg"} "$@" >"$log" 2>&1 || rc=$?
 	if [[ $rc -ne 0 ]]; then
 		tail -n 20 "$log" >&2
 		say "$name failed (exit $rc; log: $log)"
 		return 1
 	fi
-	tail -n 1 "$tf" | awk '{printf "%.3f %d\n", $1 + $2, $3}'
+	if [[ $INSTR -eq 1 ]]; then
+		# Instructions (Ir) in place of CPU seconds; RSS is valgrind's.
+		awk '/^(summary|totals):/ {n = $2} END {printf "%d 0\n", n}' \
+			"$OUT/$name.cg"
+	else
+		tail -n 1 "$tf" | awk '{printf "%.3f %d\n", $1 + $2, $3}'
+	fi
 }
 
 # Seconds of audio in an Ogg file: all its logical streams.
+# ogginfo exits 1 on a long chain (from about 140 links it warns of a
+# "sequence number gap" with every serial distinct): its lengths are
+# still right, so its status is not ours.
 ogg_secs() {
-	ogginfo "$1" 2>/dev/null | awk '/Playback length:/ {
+	{ ogginfo "$1" 2>/dev/null || true; } | awk '/Playback length:/ {
 		n = split($3, t, /[hms:]+/); s = 0
 		for (k = 1; k < n; k++) s = s * 60 + t[k]
 		sum += s } END { printf "%.1f", sum }'
@@ -385,6 +427,15 @@ speed() { awk -v c="$1" -v a="$2" 'BEGIN{printf "%.0f", a / c}'; }
 echo
 printf '== schedule: %s h from %s (%d items: %d music, %d station IDs;' \
 	"$HOURS" "$FROM" "$n_items" "$n_music" "$n_jingles"
+if [[ $INSTR -eq 1 ]]; then
+	printf ' %d slots), Vorbis q0.4, instructions (callgrind)\n' "$n_slots"
+	printf '%-14s %14s %10s %18s\n' program instructions audio_s \
+		instr_per_hour
+	printf '%-14s %14s %10s %18s\n' bench-baseline "$base_cpu" \
+		"$base_audio" "$base_ph"
+	printf '%-14s %14s %10s %18s\n' pulse-radio "$pulse_cpu" \
+		"$pulse_audio" "$pulse_ph"
+else
 printf ' %d slots), Vorbis q0.4, best CPU of %d runs\n' "$n_slots" "$RUNS"
 printf '%-14s %10s %10s %16s %14s %10s\n' program cpu_s audio_s \
 	cpu_s_per_hour peak_rss_kb x_realtime
@@ -392,6 +443,7 @@ printf '%-14s %10s %10s %16s %14s %10s\n' bench-baseline "$base_cpu" \
 	"$base_audio" "$base_ph" "$base_rss" "$(speed "$base_cpu" "$base_audio")"
 printf '%-14s %10s %10s %16s %14s %10s\n' pulse-radio "$pulse_cpu" \
 	"$pulse_audio" "$pulse_ph" "$pulse_rss" "$(speed "$pulse_cpu" "$pulse_audio")"
+fi
 echo "ratio per hour of audio: $ratio (raw CPU ratio $ratio_raw);" \
 	"scheduling overhead ${overhead} % (target < ${OVERHEAD_TARGET} %)"
 echo "as-run: ${asrun_s} s, ${n_cut} item(s) cut at the end; least title" \
@@ -399,6 +451,7 @@ echo "as-run: ${asrun_s} s, ${n_cut} item(s) cut at the end; least title" \
 	"dropped when no track keeps both)"
 echo
 cat <<EOF
+measure=$([[ $INSTR -eq 1 ]] && echo instructions || echo cpu_seconds)
 hours=$HOURS
 from=$FROM
 runs=$RUNS

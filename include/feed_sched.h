@@ -21,6 +21,16 @@ struct store;
 int feed_sched_new(struct feed_sched **out, struct store *st, bool log_asrun,
                    struct player_feed *feed);
 
+/*
+ * Turns the news on: news minutes and breaking news air blocks from the
+ * bulletin queue, which nr renders (in the feed's thread before each item
+ * unless threaded: then nr's own thread does, and the feed only checks
+ * for breaking news every tick). Bulletins cut off by an earlier stop go
+ * back to be aired. 0 or negative.
+ */
+struct newsroom;
+int feed_sched_news(struct feed_sched *fs, struct newsroom *nr, bool threaded);
+
 void feed_sched_free(struct feed_sched *fs);
 
 #endif

@@ -48,8 +48,15 @@ struct player_feed {
 	 * May be NULL. Called between ticks, once per item. */
 	void (*aired)(void *ctx, const struct player_item *item, int64_t at_ms,
 	              int64_t dur_ms, bool ended_early);
+	/* Asked every tick while an item plays, with the programme time:
+	 * true fades the item out over PLAYER_INTERRUPT_FADE_MS and ends it
+	 * (ended_early), so the next item starts at once (breaking news).
+	 * Must be cheap. May be NULL. */
+	bool (*interrupt)(void *ctx, int64_t at_ms);
 	void *ctx;
 };
+
+#define PLAYER_INTERRUPT_FADE_MS 1000
 
 struct player_options {
 	struct pcm_format fmt;

@@ -23,6 +23,8 @@ enum sched_kind {
 	SCHED_JINGLE,   /* from the slot's jingle playlist, at its cadence or
 	                   to fill the last seconds before a hard event */
 	SCHED_ID,       /* the top-of-hour station ID */
+	SCHED_NEWS,     /* the news block at a news minute: no track; the
+	                   caller fills it with the bulletins due */
 	SCHED_FALLBACK, /* nothing scheduled, or the slot had nothing */
 };
 
@@ -91,6 +93,16 @@ size_t sched_split_credit(const char *credit, char (*names)[SCHED_TAG_MAX],
  * picked again until the next sched_reload(), so a playlist whose files
  * all fail falls back instead of retrying them. */
 void sched_broken(struct sched *s, int64_t track_id);
+
+/*
+ * News minutes (a slot's news_minutes) are events only while pending
+ * says bulletins are due at that time (> 0): then the item before fits or
+ * fades as the slot's news_mode says, and the first pick at or after the
+ * news minute (at most 15 min late) is a SCHED_NEWS item. Without a
+ * pending function (the default), news minutes are ignored.
+ */
+void sched_set_news(struct sched *s, int (*pending)(void *ctx, int64_t at_ms),
+                    void *ctx);
 
 /* Frees; accepts NULL. */
 void sched_free(struct sched *s);

@@ -64,4 +64,9 @@ int tu_parse_utc(const char *s, int64_t *utc_ms);
 /* utc_ms as local "YYYY-MM-DD HH:MM:SS ZONE" ("CEST") into buf. */
 int tu_format_local(int64_t utc_ms, const char *zone, char *buf, size_t len);
 
+/* A time as staff type it: "+30m", "+2h", "+1d" from now_ms, or local
+ * "YYYY-MM-DD HH:MM[:SS]" in zone. 0 with *utc_ms, or -ERR_INVALID. */
+int tu_parse_when(const char *s, const char *zone, int64_t now_ms,
+                  int64_t *utc_ms);
+
 #endif

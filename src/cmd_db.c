@@ -22,19 +22,62 @@
 
 static void usage(FILE *f)
 {
-	fputs("Usage: pulse-radio db init     [--db FILE]  create (or update) "
-	      "the database\n"
-	      "       pulse-radio db migrate  [--db FILE]  update an existing "
-	      "one\n"
-	      "       pulse-radio db version  [--db FILE]\n"
-	      "       pulse-radio db get [KEY] [--db FILE] a setting, or all\n"
-	      "       pulse-radio db set KEY VALUE [--db FILE]\n"
-	      "\n"
-	      "Settings: timezone (IANA name, e.g. Africa/Johannesburg),\n"
-	      "  title_separation_s, artist_separation_s (seconds, >= 0),\n"
-	      "  fallback_playlist (a playlist name, or \"\" for none).\n"
-	      "Without --db: $PULSE_RADIO_DB, else ./pulse-radio.db.\n",
-	      f);
+	fputs(
+	    "Usage: pulse-radio db init     [--db FILE]  create (or update) "
+	    "the database\n"
+	    "       pulse-radio db migrate  [--db FILE]  update an existing "
+	    "one\n"
+	    "       pulse-radio db version  [--db FILE]\n"
+	    "       pulse-radio db get [KEY] [--db FILE] a setting, or all\n"
+	    "       pulse-radio db set KEY VALUE [--db FILE]\n"
+	    "\n"
+	    "Settings: timezone (IANA name, e.g. Africa/Johannesburg),\n"
+	    "  title_separation_s, artist_separation_s (seconds, >= 0),\n"
+	    "  fallback_playlist (a playlist name, or \"\" for none),\n"
+	    "  news: voice_en|af|tn (espeak-ng voice), rate_en|af|tn (words\n"
+	    "  per minute), pitch_en|af|tn (0..99), news_intro_playlist,\n"
+	    "  news_outro_playlist, news_sting_playlist, news_empty_playlist,\n"
+	    "  news_gap_ms, breaking_mode (now|after-item),\n"
+	    "  breaking_latency_s, bulletin_dir, bulletin_keep_days.\n"
+	    "Without --db: $PULSE_RADIO_DB, else ./pulse-radio.db.\n",
+	    f);
+}
+
+/* Settings whose values are numbers: key, lowest, highest, what. */
+static const struct {
+	const char *key;
+	long lo, hi;
+	const char *what;
+} numbers[] = {
+    {"title_separation_s", 0, 100L * 86400, "seconds"},
+    {"artist_separation_s", 0, 100L * 86400, "seconds"},
+    {"rate_en", 80, 450, "words per minute"},
+    {"rate_af", 80, 450, "words per minute"},
+    {"rate_tn", 80, 450, "words per minute"},
+    {"pitch_en", 0, 99, "espeak-ng pitch"},
+    {"pitch_af", 0, 99, "espeak-ng pitch"},
+    {"pitch_tn", 0, 99, "espeak-ng pitch"},
+    {"news_gap_ms", 0, 10000, "milliseconds"},
+    {"breaking_latency_s", 1, 3600, "seconds"},
+    {"bulletin_keep_days", 0, 36500, "days (0: keep for ever)"},
+};
+
+static const char *const playlist_keys[] = {
+    "fallback_playlist",   "news_intro_playlist", "news_outro_playlist",
+    "news_sting_playlist", "news_empty_playlist",
+};
+
+static bool voice_name_ok(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 63)
+		return false;
+	for (; *v; v++)
+		if (!((*v >= 'a' && *v <= 'z') || (*v >= '0' && *v <= '9') ||
+		      *v == '-' || *v == '+' || *v == '_'))
+			return false;
+	return true;
 }
 
 static int check_setting(struct store *st, const char *key, const char *value)
@@ -50,24 +93,59 @@ static int check_setting(struct store *st, const char *key, const char *value)
 		}
 		return 0;
 	}
-	if (strcmp(key, "title_separation_s") == 0 ||
-	    strcmp(key, "artist_separation_s") == 0) {
-		if (cmd_parse_count(value, 100L * 86400, &n) < 0) {
-			log_error(
-			    "db set: %s must be a whole number of seconds "
-			    "0..8640000, not '%s'",
-			    key, value);
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(*numbers); i++) {
+		if (strcmp(key, numbers[i].key) != 0)
+			continue;
+		if (cmd_parse_count(value, numbers[i].hi, &n) < 0 ||
+		    n < numbers[i].lo) {
+			log_error("db set: %s must be a whole number of %s "
+			          "%ld..%ld, not '%s'",
+			          key, numbers[i].what, numbers[i].lo,
+			          numbers[i].hi, value);
 			return -ERR_INVALID;
 		}
 		return 0;
 	}
-	if (strcmp(key, "fallback_playlist") == 0) {
+	for (size_t i = 0; i < sizeof(playlist_keys) / sizeof(*playlist_keys);
+	     i++) {
 		int64_t id;
 
-		return value[0] ? cmd_playlist_id(st, value, "db set", &id) : 0;
+		if (strcmp(key, playlist_keys[i]) == 0)
+			return value[0]
+			           ? cmd_playlist_id(st, value, "db set", &id)
+			           : 0;
 	}
-	log_error("db set: unknown setting '%s' (timezone, "
-	          "title_separation_s, artist_separation_s, fallback_playlist)",
+	if (!strcmp(key, "voice_en") || !strcmp(key, "voice_af") ||
+	    !strcmp(key, "voice_tn")) {
+		if (!voice_name_ok(value)) {
+			log_error("db set: %s must be an espeak-ng voice name "
+			          "such as en-gb or af, not '%s'",
+			          key, value);
+			return -ERR_INVALID;
+		}
+		return 0;
+	}
+	if (strcmp(key, "breaking_mode") == 0) {
+		if (strcmp(value, "now") != 0 &&
+		    strcmp(value, "after-item") != 0) {
+			log_error("db set: breaking_mode is 'now' or "
+			          "'after-item', not '%s'",
+			          value);
+			return -ERR_INVALID;
+		}
+		return 0;
+	}
+	if (strcmp(key, "bulletin_dir") == 0) {
+		if (value[0] && value[0] != '/') {
+			log_error("db set: bulletin_dir must be an absolute "
+			          "path (or \"\" for bulletins/ beside the "
+			          "database), not '%s'",
+			          value);
+			return -ERR_INVALID;
+		}
+		return 0;
+	}
+	log_error("db set: unknown setting '%s' (see: pulse-radio db --help)",
 	          key);
 	return -ERR_INVALID;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bulletin.h"
 #include "cmd_priv.h"
 #include "err.h"
 #include "log.h"
@@ -33,7 +34,7 @@ static void usage(FILE *f)
 	      "\"YYYY-MM-DD HH:MM\" or \"YYYY-MM-DDTHH:MM\") for N hours "
 	      "(1..168), one\n"
 	      "line per item: start, slot (- for none), kind (music, jingle, "
-	      "id, fallback),\n"
+	      "id, news, fallback),\n"
 	      "Artist - Title, length m:ss, and (cut) when a hard start fades "
 	      "it out.\n"
 	      "A header line names each new day. The database is only read.\n",
@@ -49,14 +50,32 @@ static const char *kind_name(enum sched_kind kind)
 		return "fallback";
 	case SCHED_ID:
 		return "id";
+	case SCHED_NEWS:
+		return "news";
 	default:
 		return "music";
 	}
 }
 
+/* The forecast of the queue: each bulletin airs at the first news
+ * minute after it is due, so a later one counts only those due since. */
+struct forecast {
+	struct store *st;
+	int64_t last_news_ms; /* 0: none yet */
+};
+
+static int forecast_pending(void *ctx, int64_t at_ms)
+{
+	struct forecast *f = ctx;
+	int64_t est;
+
+	return bulletin_forecast(f->st, f->last_news_ms, at_ms, &est);
+}
+
 static int print_plan(struct store *st, const char *zone, int64_t from_ms,
                       int64_t to_ms)
 {
+	struct forecast fc = {.st = st};
 	struct sched *s = NULL;
 	struct sched_item *item = malloc(sizeof(*item));
 	int64_t at = from_ms;
@@ -67,6 +86,8 @@ static int print_plan(struct store *st, const char *zone, int64_t from_ms,
 		return -ENOMEM;
 	}
 	rc = sched_new(&s, st);
+	if (rc == 0)
+		sched_set_news(s, forecast_pending, &fc);
 	for (long n = 0; rc == 0 && at < to_ms && n < PLAN_MAX_ITEMS; n++) {
 		int64_t len_s;
 		struct tm tm;
@@ -74,6 +95,15 @@ static int print_plan(struct store *st, const char *zone, int64_t from_ms,
 		rc = sched_next(s, at, item);
 		if (rc < 0)
 			break;
+		if (item->kind == SCHED_NEWS) {
+			int n_due = bulletin_forecast(st, fc.last_news_ms, at,
+			                              &item->length_ms);
+
+			snprintf(item->title, sizeof(item->title),
+			         "City news: %d bulletin%s", n_due,
+			         n_due == 1 ? "" : "s");
+			fc.last_news_ms = at;
+		}
 		rc = tu_local_tm(at / 1000, zone, &tm);
 		if (rc < 0)
 			break;

@@ -47,7 +47,7 @@ int cmd_usage_error(const char *what, const char *text);
  * arguments follow it, and whether the command's options go with it. */
 struct cmd_verb {
 	const char *name;
-	int nargs;
+	int nargs; /* arguments after the verb; -1: any number */
 	bool options;
 };
 

@@ -37,12 +37,13 @@ struct slot_def {
 	long tolerance_s;
 	int64_t ids_id; /* top-of-hour station IDs, 0: none */
 	char id_mode[16];
+	char news_mode[16];
 };
 
 /* Options of add and edit, as given (NULL if not). */
 struct slot_opts {
 	const char *days, *start, *end, *playlist, *jingles, *jingle_every,
-	    *news, *crossfade_ms, *mode, *tolerance, *ids, *id_mode;
+	    *news, *crossfade_ms, *mode, *tolerance, *ids, *id_mode, *news_mode;
 };
 
 static void usage(FILE *f)
@@ -69,6 +70,8 @@ static void usage(FILE *f)
 	    "                       removes them)\n"
 	    "  --news MINUTES       news on the hour and half: 0,30 (\"\" for "
 	    "none)\n"
+	    "  --news-mode hard|soft|not-before   how the news starts "
+	    "(default hard)\n"
 	    "  --crossfade-ms N     0..30000 (default 3000)\n"
 	    "  --mode hard|soft|not-before   how the slot starts (default "
 	    "soft)\n"
@@ -189,6 +192,9 @@ static int apply_opts(const char *what, const struct slot_opts *o,
 		return -ERR_INVALID;
 	if (o->id_mode &&
 	    set_mode(what, "--id-mode", o->id_mode, def->id_mode) < 0)
+		return -ERR_INVALID;
+	if (o->news_mode &&
+	    set_mode(what, "--news-mode", o->news_mode, def->news_mode) < 0)
 		return -ERR_INVALID;
 	return 0;
 }
@@ -316,14 +322,15 @@ static int write_slot(struct store *st, const struct slot_def *def)
 	static const char insert_sql[] =
 	    "INSERT INTO slot(name, days, start_min, end_min, playlist_id, "
 	    "jingle_playlist_id, jingle_every, news_minutes, crossfade_ms, "
-	    "start_mode, tolerance_s, id_playlist_id, id_mode) VALUES (?1, ?2, "
-	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13, ?14)";
+	    "start_mode, tolerance_s, id_playlist_id, id_mode, news_mode) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13, ?14, "
+	    "?15)";
 	static const char update_sql[] =
 	    "UPDATE slot SET name = ?1, days = ?2, start_min = ?3, end_min = "
 	    "?4, playlist_id = ?5, jingle_playlist_id = ?6, jingle_every = ?7, "
 	    "news_minutes = ?8, crossfade_ms = ?9, start_mode = ?10, "
-	    "tolerance_s = ?11, id_playlist_id = ?13, id_mode = ?14 WHERE id = "
-	    "?12";
+	    "tolerance_s = ?11, id_playlist_id = ?13, id_mode = ?14, "
+	    "news_mode = ?15 WHERE id = ?12";
 	sqlite3_stmt *stmt;
 	int rc;
 
@@ -351,6 +358,7 @@ static int write_slot(struct store *st, const struct slot_def *def)
 	else
 		sqlite3_bind_null(stmt, 13);
 	sqlite3_bind_text(stmt, 14, def->id_mode, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(stmt, 15, def->news_mode, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_CONSTRAINT) {
 		log_error("slot: a slot named '%s' already exists", def->name);
@@ -374,7 +382,8 @@ static int load_slot(struct store *st, const char *what, const char *name,
 	                       "playlist_id, coalesce(jingle_playlist_id, 0), "
 	                       "jingle_every, news_minutes, crossfade_ms, "
 	                       "start_mode, tolerance_s, "
-	                       "coalesce(id_playlist_id, 0), id_mode FROM slot "
+	                       "coalesce(id_playlist_id, 0), id_mode, "
+	                       "news_mode FROM slot "
 	                       "WHERE name = ?1",
 	                       -1, &stmt, NULL) != SQLITE_OK)
 		return db_fail(st);
@@ -398,6 +407,8 @@ static int load_slot(struct store *st, const char *what, const char *name,
 		def->ids_id = sqlite3_column_int64(stmt, 11);
 		snprintf(def->id_mode, sizeof(def->id_mode), "%s",
 		         (const char *)sqlite3_column_text(stmt, 12));
+		snprintf(def->news_mode, sizeof(def->news_mode), "%s",
+		         (const char *)sqlite3_column_text(stmt, 13));
 		rc = 0;
 	} else if (rc == SQLITE_DONE) {
 		log_error("%s: no slot '%s' (see: pulse-radio slot list)", what,
@@ -416,8 +427,10 @@ static int do_save(struct store *st, const char *name,
                    const struct slot_opts *o, bool edit)
 {
 	const char *what = edit ? "slot edit" : "slot add";
-	struct slot_def def = {
-	    .crossfade_ms = 3000, .mode = "soft", .id_mode = "hard"};
+	struct slot_def def = {.crossfade_ms = 3000,
+	                       .mode = "soft",
+	                       .id_mode = "hard",
+	                       .news_mode = "hard"};
 	int rc;
 
 	if (!edit && (!o->days || !o->start || !o->end || !o->playlist)) {
@@ -499,7 +512,8 @@ static void print_entry(sqlite3_stmt *stmt, int d)
 		printf(", jingles %s every %d", jingles,
 		       sqlite3_column_int(stmt, 6));
 	if (news && news[0])
-		printf(", news at %s", news);
+		printf(", news at %s (%s)", news,
+		       (const char *)sqlite3_column_text(stmt, 13));
 	printf(", crossfade %d ms, %s start", sqlite3_column_int(stmt, 8),
 	       (const char *)sqlite3_column_text(stmt, 9));
 	if (sqlite3_column_int(stmt, 10))
@@ -521,7 +535,9 @@ static int do_list(struct store *st)
 	        "SELECT s.name, s.days, s.start_min, s.end_min, p.name, "
 	        "j.name, "
 	        "s.jingle_every, s.news_minutes, s.crossfade_ms, s.start_mode, "
-	        "s.tolerance_s, i.name, s.id_mode FROM slot s JOIN playlist p "
+	        "s.tolerance_s, i.name, s.id_mode, s.news_mode FROM slot s "
+	        "JOIN "
+	        "playlist p "
 	        "ON p.id = s.playlist_id LEFT JOIN playlist j ON j.id = "
 	        "s.jingle_playlist_id LEFT JOIN playlist i ON i.id = "
 	        "s.id_playlist_id ORDER BY s.start_min, s.name",
@@ -560,6 +576,7 @@ int cmd_slot(int argc, char **argv)
 	    {"tolerance", required_argument, NULL, 't'},
 	    {"ids", required_argument, NULL, 'i'},
 	    {"id-mode", required_argument, NULL, 'I'},
+	    {"news-mode", required_argument, NULL, 'N'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -619,6 +636,9 @@ int cmd_slot(int argc, char **argv)
 			break;
 		case 'I':
 			o.id_mode = optarg;
+			break;
+		case 'N':
+			o.news_mode = optarg;
 			break;
 		case 'h':
 			usage(stdout);

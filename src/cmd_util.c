@@ -124,7 +124,8 @@ int cmd_verb(const char *cmd, const struct cmd_verb *verbs, size_t n, int argc,
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(argv[optind], verbs[i].name) != 0)
 			continue;
-		if (argc - optind - 1 != verbs[i].nargs) {
+		if (verbs[i].nargs >= 0 &&
+		    argc - optind - 1 != verbs[i].nargs) {
 			cmd_usage_error(cmd, "wrong number of arguments");
 			return -1;
 		}

@@ -12,7 +12,7 @@ static const struct {
 } commands[] = {
     {"db", cmd_db},     {"library", cmd_library},   {"playlist", cmd_playlist},
     {"slot", cmd_slot}, {"override", cmd_override}, {"asrun", cmd_asrun},
-    {"plan", cmd_plan},
+    {"plan", cmd_plan}, {"bulletin", cmd_bulletin},
 };
 
 const char *cmd_db_path(const char *opt)

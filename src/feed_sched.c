@@ -5,6 +5,10 @@
  * really sent, so the log says what listeners heard. That is one small
  * SQLite write per item between ticks; PRAGMA data_version tells, at no
  * cost, whether another connection changed the schedule since.
+ *
+ * With news on (feed_sched_news), a news minute from the scheduler and
+ * breaking news become blocks from the bulletin queue (feed_news.c);
+ * player items of bulletins carry the negated bulletin id.
  */
 #include "feed_sched.h"
 
@@ -12,11 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
+#include "bulletin.h"
 #include "err.h"
+#include "feed_news.h"
 #include "log.h"
+#include "newsroom.h"
 #include "player.h"
 #include "sched.h"
 #include "store.h"
@@ -31,6 +39,11 @@ struct feed_sched {
 	sqlite3_stmt *played;   /* track.last_played */
 	long long data_version; /* as of the last (re)load */
 	struct sched_item cur;  /* the item last handed out */
+	/* News: NULL when off. nr renders in this thread unless threaded. */
+	struct feed_news *news;
+	struct newsroom *nr;
+	bool threaded;
+	int64_t cur_end_ms; /* planned end of the item on air, 0: unknown */
 };
 
 static long long data_version(struct feed_sched *fs)
@@ -43,21 +56,81 @@ static long long data_version(struct feed_sched *fs)
 	return v;
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int news_pending(void *ctx, int64_t at_ms)
+{
+	struct feed_sched *fs = ctx;
+
+	return bulletin_pending(fs->st, at_ms, false);
+}
+
+/* Hands out the block's next item: 1, or 0 when the block is done. */
+static int next_news(struct feed_sched *fs, int64_t at_ms,
+                     struct player_item *item)
+{
+	struct news_item it;
+
+	if (!fs->news ||
+	    feed_news_next(fs->news, at_ms, fs->log_asrun, &it) <= 0)
+		return 0;
+	memset(item, 0, sizeof(*item));
+	snprintf(item->path, sizeof(item->path), "%s", it.path);
+	snprintf(item->title, sizeof(item->title), "%s", it.title);
+	snprintf(item->artist, sizeof(item->artist), "%s", it.artist);
+	item->cue_in_ms = it.cue_in_ms;
+	item->length_ms = it.length_ms;
+	item->id = it.bulletin_id ? -it.bulletin_id : it.track_id;
+	snprintf(fs->cur.title, sizeof(fs->cur.title), "%s", it.title);
+	snprintf(fs->cur.artist, sizeof(fs->cur.artist), "%s", it.artist);
+	fs->cur.album[0] = '\0';
+	fs->cur_end_ms = 0;
+	return 1;
+}
+
 static int next(void *ctx, int64_t at_ms, struct player_item *item)
 {
 	struct feed_sched *fs = ctx;
-	long long v = data_version(fs);
+	long long v;
 	int rc;
 
+	if (next_news(fs, at_ms, item))
+		return 0;
+	v = data_version(fs);
 	if (v != fs->data_version) {
 		/* Someone else wrote: an operator's edit, perhaps. */
 		if (sched_reload(fs->sched) == 0)
 			log_info("schedule reloaded");
+		if (fs->news)
+			feed_news_load(fs->news, fs->st);
 		fs->data_version = v;
 	}
-	rc = sched_next(fs->sched, at_ms, &fs->cur);
-	if (rc < 0)
-		return rc;
+	if (fs->nr && !fs->threaded)
+		newsroom_work(fs->nr, at_ms);
+	if (fs->news && feed_news_plan(fs->news, at_ms, true) > 0) {
+		fs->news->breaking_at = 0;
+		if (next_news(fs, at_ms, item))
+			return 0;
+	}
+	for (int tries = 0; tries < 4; tries++) {
+		rc = sched_next(fs->sched, at_ms, &fs->cur);
+		if (rc < 0)
+			return rc;
+		if (fs->cur.kind != SCHED_NEWS)
+			break;
+		/* The news minute: its block, or (nothing left due) on. */
+		if (fs->news && feed_news_plan(fs->news, at_ms, false) >= 0 &&
+		    next_news(fs, at_ms, item))
+			return 0;
+	}
+	if (fs->cur.kind == SCHED_NEWS)
+		return -ERR_EMPTY;
 	memset(item, 0, sizeof(*item));
 	snprintf(item->path, sizeof(item->path), "%s", fs->cur.path);
 	snprintf(item->title, sizeof(item->title), "%s", fs->cur.title);
@@ -66,7 +139,22 @@ static int next(void *ctx, int64_t at_ms, struct player_item *item)
 	item->length_ms = fs->cur.length_ms;
 	item->fade_out = fs->cur.cut;
 	item->id = fs->cur.track_id;
+	fs->cur_end_ms = at_ms + fs->cur.length_ms;
 	return 0;
+}
+
+static bool interrupt(void *ctx, int64_t at_ms)
+{
+	struct feed_sched *fs = ctx;
+
+	if (!fs->news)
+		return false;
+	if (fs->threaded && newsroom_take_breaking(fs->nr))
+		feed_news_breaking(fs->news, at_ms);
+	/* Never into the middle of the news itself. */
+	if (!fs->cur_end_ms)
+		return false;
+	return feed_news_interrupt(fs->news, at_ms, fs->cur_end_ms);
 }
 
 static void failed(void *ctx, const struct player_item *item)
@@ -84,13 +172,30 @@ static void aired(void *ctx, const struct player_item *item, int64_t at_ms,
 	char started[40];
 	int rc;
 
+	if (item->id < 0 && fs->news) {
+		struct bulletin_asrun a = {
+		    .started_ms = at_ms,
+		    .duration_ms = dur_ms,
+		    .ended_early = ended_early,
+		    .path = item->path,
+		    .title = item->title,
+		    .slot = fs->cur.slot,
+		};
+
+		feed_news_aired(fs->news, -item->id, fs->log_asrun, &a,
+		                at_ms + dur_ms);
+		return;
+	}
 	if (!fs->log_asrun)
 		return;
 	tu_format_utc(at_ms, started, sizeof(started));
 	sqlite3_bind_text(ins, 1, started, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(ins, 2, dur_ms);
 	sqlite3_bind_int(ins, 3, ended_early);
-	sqlite3_bind_int64(ins, 4, item->id);
+	if (item->id > 0)
+		sqlite3_bind_int64(ins, 4, item->id);
+	else
+		sqlite3_bind_null(ins, 4);
 	sqlite3_bind_text(ins, 5, item->path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 6, fs->cur.title, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 7, fs->cur.artist, -1, SQLITE_STATIC);
@@ -143,8 +248,11 @@ int feed_sched_new(struct feed_sched **out, struct store *st, bool log_asrun,
 	if (rc < 0)
 		goto fail;
 	fs->data_version = data_version(fs);
-	*feed = (struct player_feed){
-	    .next = next, .failed = failed, .aired = aired, .ctx = fs};
+	*feed = (struct player_feed){.next = next,
+	                             .failed = failed,
+	                             .aired = aired,
+	                             .interrupt = interrupt,
+	                             .ctx = fs};
 	*out = fs;
 	return 0;
 fail:
@@ -152,10 +260,32 @@ fail:
 	return rc;
 }
 
+int feed_sched_news(struct feed_sched *fs, struct newsroom *nr, bool threaded)
+{
+	int rc;
+
+	fs->news = calloc(1, sizeof(*fs->news));
+	if (!fs->news)
+		return -ENOMEM;
+	rc = feed_news_load(fs->news, fs->st);
+	if (rc < 0) {
+		free(fs->news);
+		fs->news = NULL;
+		return rc;
+	}
+	fs->nr = nr;
+	fs->threaded = threaded;
+	if (fs->log_asrun && bulletin_recover(fs->st, wall_ms()) > 0)
+		log_warn("news: bulletins cut off by a stop will air again");
+	sched_set_news(fs->sched, news_pending, fs);
+	return 0;
+}
+
 void feed_sched_free(struct feed_sched *fs)
 {
 	if (!fs)
 		return;
+	free(fs->news);
 	sched_free(fs->sched);
 	sqlite3_finalize(fs->version);
 	sqlite3_finalize(fs->insert);

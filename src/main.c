@@ -18,6 +18,7 @@
 #include "feed_playlist.h"
 #include "feed_sched.h"
 #include "log.h"
+#include "newsroom.h"
 #include "output.h"
 #include "pcm.h"
 #include "player.h"
@@ -53,6 +54,8 @@ static void usage(FILE *f)
 	    "       pulse-radio slot add|list|remove|edit ...\n"
 	    "       pulse-radio override add|list|remove ...\n"
 	    "       pulse-radio asrun export --from DATE --to DATE\n"
+	    "       pulse-radio bulletin add TEXT | list | show ID | withdraw "
+	    "ID\n"
 	    "       pulse-radio COMMAND --help   (each command's options)\n"
 	    "         (the database: --db FILE, else $PULSE_RADIO_DB, else\n"
 	    "          ./pulse-radio.db)\n"
@@ -96,6 +99,11 @@ static void usage(FILE *f)
 	    "Stream information for Icecast:\n"
 	    "      --name, --genre, --description, --url TEXT\n"
 	    "\n"
+	    "News (air, and render with --asrun):\n"
+	    "      --drop DIR      air: queue the bulletin .txt files saved in"
+	    " DIR\n"
+	    "                      (then moved to DIR/done or DIR/failed)\n"
+	    "\n"
 	    "      --log-level error|warn|info|debug   (default info)\n"
 	    "  -h, --help          this text\n"
 	    "  -V, --version       the version\n",
@@ -123,6 +131,7 @@ enum {
 	OPT_FROM,
 	OPT_HOURS,
 	OPT_ASRUN,
+	OPT_DROP,
 };
 
 static const struct option long_opts[] = {
@@ -147,6 +156,7 @@ static const struct option long_opts[] = {
     {"from", required_argument, NULL, OPT_FROM},
     {"hours", required_argument, NULL, OPT_HOURS},
     {"asrun", no_argument, NULL, OPT_ASRUN},
+    {"drop", required_argument, NULL, OPT_DROP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -166,6 +176,7 @@ struct args {
 	const char *from; /* render: local date and time */
 	double hours;     /* render: how long */
 	bool asrun;       /* render: log as-run too */
+	const char *drop; /* air: the bulletin drop folder */
 	char password[256];
 };
 
@@ -287,6 +298,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_ASRUN:
 			a->asrun = true;
 			break;
+		case OPT_DROP:
+			a->drop = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -402,6 +416,7 @@ static int cmd_schedule(struct args *a, bool render)
 {
 	struct store *st = NULL;
 	struct feed_sched *fs = NULL;
+	struct newsroom *nr = NULL;
 	struct player_feed feed;
 	bool log_asrun = !render || a->asrun;
 	int rc;
@@ -444,10 +459,31 @@ static int cmd_schedule(struct args *a, bool render)
 		    (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 		a->play.realtime = true;
 	}
+	if (render && a->drop) {
+		log_error("render: --drop is for air only");
+		rc = -ERR_USAGE;
+		goto out;
+	}
 	rc = feed_sched_new(&fs, st, log_asrun, &feed);
+	/* News needs a queue it may write: air, or a render that logs. */
+	if (rc == 0 && log_asrun) {
+		struct newsroom_options no = {.db_path = cmd_db_path(a->db),
+		                              .drop_dir = a->drop};
+
+		rc = newsroom_new(&nr, render ? st : NULL, &no);
+		if (rc == 0 && !render)
+			rc = newsroom_start(nr);
+		if (rc == 0)
+			rc = feed_sched_news(fs, nr, !render);
+	} else if (rc == 0) {
+		log_info("render: no news (bulletins air only in a render "
+		         "with --asrun)");
+	}
 	if (rc == 0)
 		rc = run_feed(a, &feed);
 out:
+	/* The newsroom's thread stops before the feed it reports to. */
+	newsroom_free(nr);
 	feed_sched_free(fs);
 	store_close(st);
 	return rc;

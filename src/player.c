@@ -37,6 +37,7 @@ struct onair {
 	unsigned long long frames;    /* sent so far */
 	unsigned long long limit;     /* frames it may play; 0: to its end */
 	unsigned long long fade_from; /* frame where the fade-out starts */
+	bool interrupted;             /* cut short by the feed */
 };
 
 static long long mono_ns(void)
@@ -174,6 +175,7 @@ static int start_item(const struct player_feed *feed, struct onair *a,
 	               ? ms_to_frames(a->item.length_ms, opt->fmt.rate)
 	               : 0;
 	a->fade_from = 0;
+	a->interrupted = false;
 	if (a->item.fade_out && a->limit) {
 		unsigned long long fade =
 		    ms_to_frames(FADE_OUT_MS, opt->fmt.rate);
@@ -201,6 +203,19 @@ static void apply_fade(const struct onair *a, float *buf, size_t n,
 		for (unsigned c = 0; c < channels; c++)
 			buf[i * channels + c] *= g * g;
 	}
+}
+
+/* Ends the item on air after a fade from here. */
+static void interrupt(struct onair *a, unsigned rate)
+{
+	unsigned long long fade = ms_to_frames(PLAYER_INTERRUPT_FADE_MS, rate);
+
+	if (a->limit && a->limit - a->frames <= fade)
+		return; /* it ends sooner anyway */
+	a->fade_from = a->frames;
+	a->limit = a->frames + fade;
+	a->interrupted = true;
+	log_info("%s: faded out for what comes next", a->item.path);
 }
 
 static void end_item(const struct player_feed *feed, struct onair *a,
@@ -281,7 +296,7 @@ int player_run(const struct player_feed *feed, struct output **outs,
 		if (n <= 0) {
 			/* The end, or a failure part-way that the source
 			 * logged; either way the next item follows at once. */
-			end_item(feed, &a, rate, n < 0);
+			end_item(feed, &a, rate, n < 0 || a.interrupted);
 			continue;
 		}
 		empty_in_a_row = 0;
@@ -292,6 +307,11 @@ int player_run(const struct player_feed *feed, struct output **outs,
 			break;
 		st.frames += (unsigned long long)n;
 		a.frames += (unsigned long long)n;
+		if (feed->interrupt && !a.interrupted &&
+		    feed->interrupt(feed->ctx,
+		                    opt->start_ms +
+		                        frames_to_ms(st.frames, rate)))
+			interrupt(&a, rate);
 		if (opt->realtime) {
 			long long due =
 			    t0 + (long long)(st.frames * 1000000000ULL / rate);

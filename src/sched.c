@@ -44,6 +44,7 @@
 #include "sched.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,9 +56,10 @@
 
 #define WEEK_MS ((int64_t)7 * 24 * 3600 * 1000)
 #define HOUR_MS ((int64_t)3600 * 1000)
-#define SHORT_MS 60000          /* music cut shorter is a fragment */
-#define ID_LATE_MS (15 * 60000) /* a top-of-hour ID later is dropped */
-#define FILL_SLACK_MS 2000      /* a filler's tail that may be faded */
+#define SHORT_MS 60000            /* music cut shorter is a fragment */
+#define ID_LATE_MS (15 * 60000)   /* a top-of-hour ID later is dropped */
+#define FILL_SLACK_MS 2000        /* a filler's tail that may be faded */
+#define NEWS_LATE_MS (15 * 60000) /* news later than this waits */
 
 struct sched {
 	struct store *st;
@@ -65,6 +67,9 @@ struct sched {
 	int cur_src;       /* what was in force at the last pick */
 	long since_jingle; /* music items since the last jingle or ID */
 	int64_t id_done;   /* the top of the hour whose ID was handled */
+	int64_t news_done; /* the news minute that was handled */
+	int (*news_pending)(void *ctx, int64_t at_ms);
+	void *news_ctx;
 };
 
 int sched_new(struct sched **out, struct store *st)
@@ -84,6 +89,7 @@ int sched_new(struct sched **out, struct store *st)
 	s->st = st;
 	s->cur_src = -2;
 	s->id_done = SCHED_NEVER;
+	s->news_done = SCHED_NEVER;
 	*out = s;
 	return 0;
 }
@@ -269,16 +275,48 @@ static int64_t hour_floor(const struct sched_data *d, int64_t t)
 	return (s - tm.tm_min * 60 - (tm.tm_sec > 59 ? 59 : tm.tm_sec)) * 1000;
 }
 
+/* The slot src if it is one and airs news at minute m, else NULL. */
+static const struct sched_slot *news_slot(const struct sched_data *d, int src,
+                                          int m)
+{
+	if (src < 0 || (size_t)src >= d->nslot ||
+	    !(d->slot[src].news_mask >> m & 1))
+		return NULL;
+	return &d->slot[src];
+}
+
+/* Whether a news minute at t has bulletins to air. */
+static bool news_pending(struct sched *s, int64_t t)
+{
+	return s->news_pending && s->news_pending(s->news_ctx, t) > 0;
+}
+
+/* An event candidate: kept in *ev if it is the earliest so far that an
+ * item starting at at must respect. */
+static void consider(int64_t t, enum sched_start mode, int64_t tol, int64_t at,
+                     int64_t horizon, bool *found, int64_t *ev,
+                     int64_t *tolerance_ms)
+{
+	if (t <= at || t >= horizon || mode == SCHED_START_SOFT ||
+	    (*found && t >= *ev))
+		return;
+	*ev = t;
+	*tolerance_ms = mode == SCHED_START_NOT_BEFORE ? tol : 0;
+	*found = true;
+}
+
 /*
  * The first event after at and before horizon that an item must not run
- * past (a hard or not-before start of a slot or override, or of a slot's
- * top-of-hour ID): true with *ev and its tolerance, or false. until is
- * when what is in force at at may change; hour is hour_floor(at).
+ * past (a hard or not-before start of a slot or override, of a slot's
+ * top-of-hour ID, or of a news minute with bulletins to air): true with
+ * *ev and its tolerance, or false. until is when what is in force at at
+ * may change; hour is hour_floor(at).
  */
-static bool next_event(struct sched_data *d, int src, int64_t until,
+static bool next_event(struct sched *s, int src, int64_t at, int64_t until,
                        int64_t hour, int64_t horizon, int64_t *ev,
                        int64_t *tolerance_ms)
 {
+	struct sched_data *d = s->d;
 	bool found = false;
 	int64_t b = until;
 
@@ -294,19 +332,28 @@ static bool next_event(struct sched_data *d, int src, int64_t until,
 		src = n;
 		b = next;
 	}
-	for (int64_t h = hour + HOUR_MS; h < horizon && (!found || h < *ev);
+	for (int64_t h = hour; h < horizon && (!found || h < *ev);
 	     h += HOUR_MS) {
 		int64_t next;
 		const struct sched_slot *sl =
 		    id_slot(d, source_at(d, h, &next));
 
-		if (!sl || sl->id_mode == SCHED_START_SOFT)
-			continue;
-		*ev = h;
-		*tolerance_ms = sl->id_mode == SCHED_START_NOT_BEFORE
-		                    ? sl->tolerance_ms
-		                    : 0;
-		return true;
+		if (sl)
+			consider(h, sl->id_mode, sl->tolerance_ms, at, horizon,
+			         &found, ev, tolerance_ms);
+		for (int m = 0; m < 60 && d->news_any; m++) {
+			int64_t t = h + m * 60000;
+
+			if (!(d->news_any >> m & 1) || t <= at)
+				continue;
+			if (t >= horizon || (found && t >= *ev))
+				break;
+			sl = news_slot(d, source_at(d, t, &next), m);
+			if (sl && sl->news_mode != SCHED_START_SOFT &&
+			    news_pending(s, t))
+				consider(t, sl->news_mode, sl->tolerance_ms, at,
+				         horizon, &found, ev, tolerance_ms);
+		}
 	}
 	return found;
 }
@@ -474,6 +521,38 @@ static void fill(struct sched_item *item, const struct sched_trk *k)
 	item->cut = false;
 }
 
+void sched_set_news(struct sched *s, int (*pending)(void *ctx, int64_t at_ms),
+                    void *ctx)
+{
+	s->news_pending = pending;
+	s->news_ctx = ctx;
+}
+
+/* Whether the news is due at at: the last news minute of the slot in
+ * force, at most NEWS_LATE_MS ago, not yet handled, with bulletins. */
+static bool news_due(struct sched *s, int src, int64_t at, int64_t hour)
+{
+	struct sched_data *d = s->d;
+
+	if (src < 0 || (size_t)src >= d->nslot || !d->slot[src].news_mask)
+		return false;
+	for (int64_t h = hour; h >= hour - HOUR_MS; h -= HOUR_MS) {
+		for (int m = 59; m >= 0; m--) {
+			int64_t t = h + m * 60000, next;
+
+			if (t > at || !(d->slot[src].news_mask >> m & 1))
+				continue;
+			if (at - t > NEWS_LATE_MS || t <= s->news_done ||
+			    source_at(d, t, &next) != src ||
+			    !news_pending(s, at))
+				return false;
+			s->news_done = t;
+			return true;
+		}
+	}
+	return false;
+}
+
 int sched_next(struct sched *s, int64_t at_ms, struct sched_item *item)
 {
 	struct sched_data *d = s->d;
@@ -499,14 +578,23 @@ int sched_next(struct sched *s, int64_t at_ms, struct sched_item *item)
 	}
 	hour = hour_floor(d, at_ms);
 	/* Far enough ahead to see the gap the longest track would leave. */
-	if (next_event(d, src, until, hour, at_ms + d->max_len_ms + SHORT_MS,
-	               &ev, &tol)) {
+	if (next_event(s, src, at_ms, until, hour,
+	               at_ms + d->max_len_ms + SHORT_MS, &ev, &tol)) {
 		r.room = ev - at_ms;
 		r.limit = r.room + tol;
 		if (slot && slot->jingle_pl >= 0)
 			r.fill = &d->pl[slot->jingle_pl];
 	}
 	t = id_due(s, src, at_ms, hour, r.limit);
+	if (t < 0 && news_due(s, src, at_ms, hour)) {
+		memset(item, 0, sizeof(*item));
+		item->kind = SCHED_NEWS;
+		item->start_ms = at_ms;
+		item->loudness_lufs = (double)NAN;
+		snprintf(item->slot, sizeof(item->slot), "%s", name);
+		s->since_jingle = 0;
+		return 0;
+	}
 	if (t >= 0) {
 		kind = SCHED_ID;
 	} else if (r.room < SHORT_MS && r.fill) {

@@ -238,6 +238,26 @@ static enum sched_start parse_mode(const char *s)
 	return SCHED_START_SOFT;
 }
 
+/* "0,30" -> bits 0 and 30; what is not a minute 0..59 is skipped. */
+static uint64_t parse_minutes(const char *s)
+{
+	uint64_t mask = 0;
+
+	while (s && *s) {
+		char *end;
+		long m = strtol(s, &end, 10);
+
+		if (end == s)
+			break;
+		if (m >= 0 && m < 60)
+			mask |= (uint64_t)1 << m;
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			break;
+	}
+	return mask;
+}
+
 static void mark_week(struct sched_data *d, int idx, unsigned days, int start,
                       int end)
 {
@@ -279,7 +299,8 @@ static int load_slots(struct store *st, struct sched_data *d)
 	                       "SELECT name, days, start_min, end_min, "
 	                       "playlist_id, jingle_playlist_id, jingle_every, "
 	                       "start_mode, tolerance_s, id_playlist_id, "
-	                       "id_mode FROM slot ORDER BY id",
+	                       "id_mode, news_minutes, news_mode FROM slot "
+	                       "ORDER BY id",
 	                       -1, &stmt, NULL) != SQLITE_OK)
 		return db_fail(st);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -307,6 +328,11 @@ static int load_slots(struct store *st, struct sched_data *d)
 		        : playlist_index(d, sqlite3_column_int64(stmt, 9));
 		sl->id_mode =
 		    parse_mode((const char *)sqlite3_column_text(stmt, 10));
+		sl->news_mask =
+		    parse_minutes((const char *)sqlite3_column_text(stmt, 11));
+		sl->news_mode =
+		    parse_mode((const char *)sqlite3_column_text(stmt, 12));
+		d->news_any |= sl->news_mask;
 		mark_week(d, (int)d->nslot,
 		          (unsigned)sqlite3_column_int(stmt, 1) & TU_ALL_DAYS,
 		          sqlite3_column_int(stmt, 2),

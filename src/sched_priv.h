@@ -57,6 +57,8 @@ struct sched_slot {
 	int64_t tolerance_ms; /* of its not-before events */
 	int id_pl;            /* top-of-hour station IDs, -1 none */
 	enum sched_start id_mode;
+	uint64_t news_mask; /* bit m: news at minute m of every hour */
+	enum sched_start news_mode;
 };
 
 /* A dated override, [from_ms, to_ms) UTC. */
@@ -71,7 +73,8 @@ struct sched_ovr {
 struct sched_data {
 	char zone[128];
 	int64_t title_sep_ms, artist_sep_ms, max_len_ms;
-	int fallback; /* index into pl, -1 none */
+	int fallback;      /* index into pl, -1 none */
+	uint64_t news_any; /* the news minutes of all slots, or'ed */
 	struct sched_trk *trk;
 	size_t ntrk;
 	struct sched_plist *pl;

@@ -443,3 +443,28 @@ int tu_format_local(int64_t utc_ms, const char *zone, char *buf, size_t len)
 	pthread_mutex_unlock(&zone_lock);
 	return rc;
 }
+
+int tu_parse_when(const char *s, const char *zone, int64_t now_ms,
+                  int64_t *utc_ms)
+{
+	char unit = 0, extra;
+	long n;
+	int64_t t;
+
+	if (!s)
+		return -ERR_INVALID;
+	if (s[0] == '+') {
+		if (sscanf(s + 1, "%ld%c%c", &n, &unit, &extra) != 2 || n < 1 ||
+		    n > 100000 || !isdigit((unsigned char)s[1]) ||
+		    (unit != 'm' && unit != 'h' && unit != 'd'))
+			return -ERR_INVALID;
+		*utc_ms = now_ms + (int64_t)n * (unit == 'm'   ? 60000
+		                                 : unit == 'h' ? 3600000
+		                                               : 86400000);
+		return 0;
+	}
+	if (tu_parse_local(s, zone, &t) < 0)
+		return -ERR_INVALID;
+	*utc_ms = t * 1000;
+	return 0;
+}

@@ -74,13 +74,16 @@ same() {
 	fi
 }
 
+# The schema version this program knows: the last one in schema.sql.
+V=$(sed -n 's/^-- @version \([0-9]*\)$/\1/p' "$PULSE_SRC/schema.sql" | tail -1)
+
 # --- db ---------------------------------------------------------------
 ok "db init creates the database" pr db init
-t_check "db init says the version" grep -q "schema version 2" "$T/out"
+t_check "db init says the version" grep -q "schema version $V" "$T/out"
 t_check "only --db was used" test ! -e "$T/not-this.db"
 ok "db init again is harmless" pr db init
 ok "db version" pr db version
-t_check "db version prints it" grep -qx "2 (this program knows 2)" "$T/out"
+t_check "db version prints it" grep -qx "$V (this program knows $V)" "$T/out"
 ok "db set timezone" pr db set timezone Europe/Berlin
 ok "db get timezone" pr db get timezone
 t_check "the zone was stored" grep -qx "Europe/Berlin" "$T/out"
@@ -213,6 +216,9 @@ refused "$DB" "slot: news minute 60" 1 "bad --news '0,60'" \
 refused "$DB" "slot: bad mode" 1 "bad --mode" \
 	pr slot add clash --days tue --start 12:00 --end 13:00 --playlist day \
 	--mode later
+refused "$DB" "slot: bad news mode" 1 "bad --news-mode 'late'" \
+	pr slot add clash --days tue --start 12:00 --end 13:00 --playlist day \
+	--news 0 --news-mode late
 refused "$DB" "slot: bad ID mode" 1 "bad --id-mode 'sometimes'" \
 	pr slot add clash --days tue --start 12:00 --end 13:00 --playlist day \
 	--ids ids --id-mode sometimes
@@ -241,7 +247,7 @@ refused "$DB" "playlist remove: used by a slot" 1 "used by slot" \
 	pr playlist remove spare
 
 ok "slot edit moves a slot" pr slot edit sunday --start 11:00 --end 13:30 \
-	--news 0
+	--news 0 --news-mode soft
 ok "slot edit may keep its own time" pr slot edit breakfast --news 15 \
 	--jingles "" --jingle-every 0
 ok "slot edit: station IDs on the hour" pr slot edit late --ids ids \
@@ -249,14 +255,14 @@ ok "slot edit: station IDs on the hour" pr slot edit late --ids ids \
 refused "$DB" "playlist remove: the IDs of a slot" 1 "used by slot 'late'" \
 	pr playlist remove ids
 cat >"$T/want" <<'GRID'
-Mon 06:00-09:00  breakfast: playlist day, news at 15, crossfade 3000 ms, soft start
-Tue 06:00-09:00  breakfast: playlist day, news at 15, crossfade 3000 ms, soft start
-Wed 06:00-09:00  breakfast: playlist day, news at 15, crossfade 3000 ms, soft start
-Thu 06:00-09:00  breakfast: playlist day, news at 15, crossfade 3000 ms, soft start
-Fri 06:00-09:00  breakfast: playlist day, news at 15, crossfade 3000 ms, soft start
+Mon 06:00-09:00  breakfast: playlist day, news at 15 (hard), crossfade 3000 ms, soft start
+Tue 06:00-09:00  breakfast: playlist day, news at 15 (hard), crossfade 3000 ms, soft start
+Wed 06:00-09:00  breakfast: playlist day, news at 15 (hard), crossfade 3000 ms, soft start
+Thu 06:00-09:00  breakfast: playlist day, news at 15 (hard), crossfade 3000 ms, soft start
+Fri 06:00-09:00  breakfast: playlist day, news at 15 (hard), crossfade 3000 ms, soft start
 Fri 20:00-24:00  evening: playlist day, crossfade 3000 ms, soft start
 Sat 23:00-01:00 (to Sun)  late: playlist spare, crossfade 3000 ms, hard start, IDs ids on the hour (soft)
-Sun 11:00-13:30  sunday: playlist day, news at 0, crossfade 500 ms, not-before start (tolerance 30 s)
+Sun 11:00-13:30  sunday: playlist day, news at 0 (soft), crossfade 500 ms, not-before start (tolerance 30 s)
 Sun 23:00-00:30 (to Mon)  sunnight: playlist day, crossfade 3000 ms, soft start
 GRID
 ok "slot list" pr slot list
@@ -283,8 +289,8 @@ sqlite3 "$T/v1.db" "PRAGMA user_version = 1;
 	INSERT INTO slot(name, days, start_min, end_min, playlist_id)
 	VALUES ('kept', 127, 60, 120, 1);"
 ok "db migrate from version 1" "$PULSE_RADIO" db migrate --db "$T/v1.db"
-t_check "migrated to version 2" \
-	test "$(sqlite3 "$T/v1.db" "PRAGMA user_version")" = 2
+t_check "migrated to version $V" \
+	test "$(sqlite3 "$T/v1.db" "PRAGMA user_version")" = "$V"
 t_check "the slot kept, with no IDs, mode hard" test "$(sqlite3 "$T/v1.db" \
 	"SELECT name || '/' || ifnull(id_playlist_id, '-') || '/' || id_mode
 	 FROM slot")" = "kept/-/hard"
@@ -302,7 +308,7 @@ refused "$T/notes.txt" "db init refuses a text file" 1 \
 	"$PULSE_RADIO" db init --db "$T/notes.txt"
 sqlite3 "$T/newer.db" "CREATE TABLE future(a); PRAGMA user_version = 7;"
 refused "$T/newer.db" "a newer schema is refused" 1 \
-	"newer Pulse Radio (schema 7, this program knows 2); not touched" \
+	"newer Pulse Radio (schema 7, this program knows $V); not touched" \
 	"$PULSE_RADIO" slot add x --days mon --start 01:00 --end 02:00 \
 	--playlist day --db "$T/newer.db"
 refused "$T/newer.db" "db migrate refuses a newer schema" 1 "schema 7" \

@@ -328,12 +328,70 @@ static void test_broken_ids(void)
 	sched_free(s);
 }
 
+static int64_t news_from; /* bulletins are pending from this time on */
+
+static int pending(void *ctx, int64_t at_ms)
+{
+	(void)ctx;
+	return news_from && at_ms >= news_from;
+}
+
+/* News at :30 in the morning slot: an event only while bulletins are
+ * pending; then a SCHED_NEWS item starts on the minute (hard). */
+static void test_news_minute(void)
+{
+	struct sim sm = {.items = malloc(MAX_ITEMS * sizeof(*sm.items))};
+	int64_t from = local_ms("2026-12-15 07:00", ZONE), at, t;
+	struct sched *s = NULL;
+	struct sched_item it;
+	int news = 0, on_time = 0;
+
+	CHECK(sm.items != NULL);
+	if (!sm.items)
+		return;
+	sql("UPDATE slot SET news_minutes = '30' WHERE name = 'morning'");
+	/* Nothing pending: the news minutes pass unmarked. */
+	news_from = 0;
+	CHECK(sched_new(&s, st) == 0);
+	sched_set_news(s, pending, NULL);
+	simulate(s, from, from + 2 * H_MS, &sm);
+	for (size_t i = 0; i < sm.n; i++)
+		news += sm.items[i].kind == SCHED_NEWS;
+	CHECK(news == 0);
+	sched_free(s);
+	/* Pending from 08:10: 08:30 and 09:30 (not 07:30) are news. */
+	news_from = local_ms("2026-12-15 08:10", ZONE);
+	CHECK(sched_new(&s, st) == 0);
+	sched_set_news(s, pending, NULL);
+	at = from;
+	for (int i = 0; i < 2000 && at < from + 3 * H_MS; i++) {
+		CHECK(sched_next(s, at, &it) == 0);
+		if (it.kind == SCHED_NEWS) {
+			news++;
+			t = it.start_ms;
+			on_time += t == local_ms("2026-12-15 08:30", ZONE) ||
+			           t == local_ms("2026-12-15 09:30", ZONE);
+			CHECK(it.length_ms == 0 && it.path[0] == '\0' &&
+			      !strcmp(it.slot, "morning"));
+			at += 90000; /* a news block of 90 s */
+			continue;
+		}
+		at += it.length_ms;
+	}
+	CHECKF(news == 2 && on_time == 2, "%d news items, %d on time", news,
+	       on_time);
+	sched_free(s);
+	free(sm.items);
+	sql("UPDATE slot SET news_minutes = '' WHERE name = 'morning'");
+}
+
 int main(void)
 {
 	make_db();
 	test_week();
 	test_half_hour_zone();
 	test_broken_ids();
+	test_news_minute();
 	store_close(st);
 	return test_done();
 }

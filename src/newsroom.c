@@ -1,0 +1,409 @@
+/*
+ * newsroom.c - bulletins from the queue to audio files, ahead of air time.
+ *
+ * The one thing to know: a rendered file is complete on disk (written to
+ * a temporary name, flushed, fsync'ed, renamed) before the bulletin is
+ * marked rendered, so the player can never open half a bulletin; a crash
+ * in between leaves it queued, and it is simply spoken again.
+ */
+#include "newsroom.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bulletin.h"
+#include "dropdir.h"
+#include "encoder.h"
+#include "err.h"
+#include "log.h"
+#include "speech.h"
+#include "store.h"
+#include "textnorm.h"
+#include "timeutil.h"
+
+#define DEFAULT_HORIZON_MS (10 * 60000)
+#define TICK_MS 250
+#define PER_ROUND 8 /* bulletins spoken per round: the drop folder waits */
+#define PRUNE_EVERY_MS (10 * 60000)
+#define LEAD_MS 150 /* silence before the voice */
+
+static const char *const langs[] = {"en", "af", "tn"};
+#define NLANGS (sizeof(langs) / sizeof(*langs))
+
+struct newsroom {
+	struct store *st; /* the working connection (borrowed or own) */
+	bool own_st;
+	char db_path[4096];
+	char drop_dir[4096];
+	int64_t horizon_ms;
+	char dir[4096]; /* where rendered bulletins go */
+	long keep_days, gap_ms;
+	char zone[128];
+	struct speech_voice voice[NLANGS];
+	struct speech *sp; /* made on first use, in the working thread */
+	bool speech_broken;
+	int64_t last_prune_ms;
+	pthread_t thread;
+	bool started;
+	atomic_int stop, breaking;
+};
+
+static int64_t wall_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long setting_long(struct store *st, const char *key, long dflt, long lo,
+                         long hi)
+{
+	char buf[32], *end;
+	long v;
+
+	if (store_setting_get(st, key, buf, sizeof(buf)) < 0)
+		return dflt;
+	v = strtol(buf, &end, 10);
+	if (end == buf || *end || v < lo || v > hi) {
+		log_warn("newsroom: setting %s '%s' is out of range; using %ld",
+		         key, buf, dflt);
+		return dflt;
+	}
+	return v;
+}
+
+/* Settings into nr; the bulletin folder is made if missing. */
+static int load_settings(struct newsroom *nr, struct store *st)
+{
+	char key[32];
+
+	for (size_t i = 0; i < NLANGS; i++) {
+		struct speech_voice *v = &nr->voice[i];
+
+		snprintf(key, sizeof(key), "voice_%s", langs[i]);
+		if (store_setting_get(st, key, v->name, sizeof(v->name)) < 0 ||
+		    !v->name[0])
+			snprintf(v->name, sizeof(v->name), "%s", langs[i]);
+		snprintf(key, sizeof(key), "rate_%s", langs[i]);
+		v->rate_wpm = (int)setting_long(st, key, 165, 80, 450);
+		snprintf(key, sizeof(key), "pitch_%s", langs[i]);
+		v->pitch = (int)setting_long(st, key, 50, 0, 99);
+	}
+	nr->keep_days = setting_long(st, "bulletin_keep_days", 30, 0, 36500);
+	nr->gap_ms = setting_long(st, "news_gap_ms", 800, 0, 10000);
+	if (store_setting_get(st, "timezone", nr->zone, sizeof(nr->zone)) < 0)
+		snprintf(nr->zone, sizeof(nr->zone), "UTC");
+	if (store_setting_get(st, "bulletin_dir", nr->dir, sizeof(nr->dir)) <
+	        0 ||
+	    !nr->dir[0]) {
+		const char *db = store_path(st), *slash = strrchr(db, '/');
+
+		snprintf(nr->dir, sizeof(nr->dir), "%.*sbulletins",
+		         slash ? (int)(slash - db + 1) : 0, db);
+	}
+	if (mkdir(nr->dir, 0755) < 0 && errno != EEXIST) {
+		log_error("newsroom: cannot make the bulletin folder %s: %s",
+		          nr->dir, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int newsroom_new(struct newsroom **out, struct store *st,
+                 const struct newsroom_options *opt)
+{
+	struct newsroom *nr = calloc(1, sizeof(*nr));
+	int rc = 0;
+
+	if (!nr)
+		return -ENOMEM;
+	nr->st = st;
+	snprintf(nr->db_path, sizeof(nr->db_path), "%s",
+	         opt->db_path ? opt->db_path : "");
+	snprintf(nr->drop_dir, sizeof(nr->drop_dir), "%s",
+	         opt->drop_dir ? opt->drop_dir : "");
+	nr->horizon_ms =
+	    opt->horizon_ms > 0 ? opt->horizon_ms : DEFAULT_HORIZON_MS;
+	atomic_init(&nr->stop, 0);
+	atomic_init(&nr->breaking, 0);
+	if (st)
+		rc = load_settings(nr, st);
+	if (rc < 0) {
+		free(nr);
+		return rc;
+	}
+	*out = nr;
+	return 0;
+}
+
+static int write_page(void *ctx, const unsigned char *head, size_t head_len,
+                      const unsigned char *body, size_t body_len)
+{
+	FILE *f = ctx;
+
+	return fwrite(head, 1, head_len, f) == head_len &&
+	               fwrite(body, 1, body_len, f) == body_len
+	           ? 0
+	           : -EIO;
+}
+
+/* frames (mono, rate) as an Ogg/Vorbis file at path, complete on disk. */
+static int write_ogg(const char *path, const float *frames, size_t n,
+                     unsigned rate, int64_t id)
+{
+	struct enc_config cfg = {.fmt = {rate, 1}, .quality = 0.4f};
+	char tmp[4400], title[64];
+	struct encoder *enc = NULL;
+	FILE *f;
+	int rc;
+
+	snprintf(tmp, sizeof(tmp), "%s.part", path);
+	f = fopen(tmp, "wb");
+	if (!f)
+		return -errno;
+	rc = enc_new(&enc, &cfg, &(struct enc_sink){write_page, f});
+	snprintf(title, sizeof(title), "City news %lld", (long long)id);
+	if (rc == 0)
+		rc = enc_begin(enc, title, "Pulse Radio");
+	for (size_t i = 0; rc == 0 && i < n; i += 4096)
+		rc = enc_write(enc, frames + i, n - i < 4096 ? n - i : 4096);
+	if (rc == 0)
+		rc = enc_end(enc);
+	enc_free(enc);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		rc = rc < 0 ? rc : -errno;
+	if (fclose(f) != 0)
+		rc = rc < 0 ? rc : -EIO;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+static const struct speech_voice *voice_for(const struct newsroom *nr,
+                                            const char *lang)
+{
+	for (size_t i = 0; i < NLANGS; i++)
+		if (strcmp(lang, langs[i]) == 0)
+			return &nr->voice[i];
+	return &nr->voice[0];
+}
+
+/* Speaks b into its file; marks it rendered (or failed, with why). */
+static int speak(struct newsroom *nr, struct bulletin *b, int64_t now)
+{
+	char *words = NULL, path[4300], why[200];
+	float *frames = NULL, *all;
+	size_t n = 0, lead, gap, total;
+	unsigned rate;
+	int rc;
+
+	rc = textnorm_speech(b->text, b->lang, &words);
+	if (rc == 0)
+		rc = speech_render(nr->sp, words, voice_for(nr, b->lang),
+		                   &frames, &n);
+	free(words);
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "cannot be spoken: %s", err_str(rc));
+		log_error("bulletin %lld %s", (long long)b->id, why);
+		bulletin_set_failed(nr->st, b->id, why, now);
+		free(frames);
+		return 0;
+	}
+	rate = speech_rate(nr->sp);
+	lead = (size_t)(LEAD_MS * (int64_t)rate / 1000);
+	gap = (size_t)(nr->gap_ms * rate / 1000);
+	total = lead + n + gap;
+	all = calloc(total ? total : 1, sizeof(*all));
+	if (!all) {
+		free(frames);
+		return -ENOMEM;
+	}
+	memcpy(all + lead, frames, n * sizeof(*frames));
+	free(frames);
+	snprintf(path, sizeof(path), "%s/bulletin-%lld.ogg", nr->dir,
+	         (long long)b->id);
+	rc = write_ogg(path, all, total, rate, b->id);
+	free(all);
+	if (rc < 0) {
+		log_error("bulletin %lld: cannot write %s: %s",
+		          (long long)b->id, path, err_str(rc));
+		return rc;
+	}
+	rc = bulletin_set_rendered(nr->st, b->id, path,
+	                           (int64_t)total * 1000 / rate, now);
+	if (rc == -ERR_CONFLICT) {
+		/* Withdrawn (or expired) while it was being spoken. */
+		unlink(path);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	log_info("bulletin %lld spoken (%s, %.1f s)%s", (long long)b->id,
+	         b->lang, (double)total / rate,
+	         b->breaking ? ": breaking news" : "");
+	if (b->breaking)
+		atomic_store(&nr->breaking, 1);
+	return 1;
+}
+
+int newsroom_work(struct newsroom *nr, int64_t now_ms)
+{
+	int done = 0, rc;
+
+	if (bulletin_expire(nr->st, now_ms) > 0)
+		log_info("newsroom: expired bulletins taken off the queue");
+	if (nr->keep_days && now_ms - nr->last_prune_ms > PRUNE_EVERY_MS) {
+		bulletin_prune(nr->st, now_ms - nr->keep_days * 86400000LL,
+		               nr->dir);
+		nr->last_prune_ms = now_ms;
+	}
+	while (done < PER_ROUND) {
+		struct bulletin b = {0};
+
+		rc =
+		    bulletin_next_to_render(nr->st, now_ms, nr->horizon_ms, &b);
+		if (rc <= 0)
+			return rc < 0 ? rc : done;
+		if (!nr->sp && !nr->speech_broken && speech_new(&nr->sp) < 0)
+			nr->speech_broken = true;
+		if (nr->speech_broken) {
+			bulletin_clear(&b);
+			return -ERR_UNSUPPORTED;
+		}
+		rc = speak(nr, &b, now_ms);
+		bulletin_clear(&b);
+		if (rc < 0)
+			return rc;
+		done += rc;
+	}
+	return done;
+}
+
+/* The drop folder's verdict on a file: queued, or refused with why. */
+static int accept(void *ctx, const struct drop_bulletin *d, char *why,
+                  size_t whylen)
+{
+	struct newsroom *nr = ctx;
+	int64_t now = wall_ms(), id = 0;
+	struct bulletin_new b = {
+	    .text = d->text,
+	    .text_len = d->text_len,
+	    .lang = d->lang,
+	    .breaking = d->breaking,
+	    .by = d->by,
+	};
+	int rc;
+
+	if (d->not_before[0] &&
+	    tu_parse_when(d->not_before, nr->zone, now, &b.not_before_ms) < 0) {
+		snprintf(why, whylen, "bad Not-Before '%s' (YYYY-MM-DD HH:MM)",
+		         d->not_before);
+		return -ERR_INVALID;
+	}
+	if (d->expires[0] &&
+	    tu_parse_when(d->expires, nr->zone, now, &b.expires_ms) < 0) {
+		snprintf(why, whylen, "bad Expires '%s' (YYYY-MM-DD HH:MM)",
+		         d->expires);
+		return -ERR_INVALID;
+	}
+	rc = bulletin_add(nr->st, &b, now, &id, why, whylen);
+	if (rc == 0)
+		log_info("drop folder: %s queued as bulletin %lld%s", d->file,
+		         (long long)id, d->breaking ? " (breaking)" : "");
+	else
+		log_warn("drop folder: %s refused: %s", d->file, why);
+	return rc;
+}
+
+static void *run(void *arg)
+{
+	struct newsroom *nr = arg;
+	struct dropdir *dd = NULL;
+	int rc;
+
+	rc = store_open(&nr->st, nr->db_path, 0);
+	if (rc == 0) {
+		nr->own_st = true;
+		rc = load_settings(nr, nr->st);
+	}
+	if (rc == 0 && nr->drop_dir[0] && dropdir_open(&dd, nr->drop_dir) < 0)
+		log_error("newsroom: the drop folder %s is not watched",
+		          nr->drop_dir);
+	while (rc == 0 && !atomic_load(&nr->stop)) {
+		struct pollfd p = {.fd = dd ? dropdir_fd(dd) : -1,
+		                   .events = POLLIN};
+		int wait = dd ? dropdir_next_ms(dd, mono_ms()) : -1;
+
+		poll(&p, dd ? 1 : 0,
+		     wait < 0 || wait > TICK_MS ? TICK_MS : wait);
+		if (dd && dropdir_poll(dd, mono_ms(), accept, nr) < 0) {
+			log_error("newsroom: the drop folder %s is gone",
+			          nr->drop_dir);
+			dropdir_close(dd);
+			dd = NULL;
+		}
+		if (newsroom_work(nr, wall_ms()) == -ERR_UNSUPPORTED)
+			break; /* logged: bulletins wait for a restart */
+	}
+	dropdir_close(dd);
+	speech_free(nr->sp);
+	nr->sp = NULL;
+	return NULL;
+}
+
+int newsroom_start(struct newsroom *nr)
+{
+	int rc;
+
+	if (!nr->db_path[0]) {
+		log_error("newsroom: no database to work from");
+		return -ERR_USAGE;
+	}
+	rc = pthread_create(&nr->thread, NULL, run, nr);
+	if (rc != 0) {
+		log_error("newsroom: cannot start its thread: %s",
+		          strerror(rc));
+		return -rc;
+	}
+	nr->started = true;
+	return 0;
+}
+
+bool newsroom_take_breaking(struct newsroom *nr)
+{
+	return nr && atomic_exchange(&nr->breaking, 0) != 0;
+}
+
+void newsroom_free(struct newsroom *nr)
+{
+	if (!nr)
+		return;
+	if (nr->started) {
+		atomic_store(&nr->stop, 1);
+		pthread_join(nr->thread, NULL);
+	}
+	speech_free(nr->sp);
+	if (nr->own_st)
+		store_close(nr->st);
+	free(nr);
+}
