@@ -64,11 +64,14 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Whether a news minute at at_ms airs: bulletins are due, or there is a
+ * news_empty_playlist item to play when none are. */
 static int news_pending(void *ctx, int64_t at_ms)
 {
 	struct feed_sched *fs = ctx;
+	int n = bulletin_pending(fs->st, at_ms, false);
 
-	return bulletin_pending(fs->st, at_ms, false);
+	return n == 0 && fs->news && fs->news->empty.n ? 1 : n;
 }
 
 /* Hands out the block's next item: 1, or 0 when the block is done. */

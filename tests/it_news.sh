@@ -170,6 +170,20 @@ before=$(q "SELECT count(*) FROM asrun WHERE bulletin_id IS NOT NULL")
 render "$T/again.ogg"
 t_check "a second render airs no bulletin again" \
 	test "$(q "SELECT count(*) FROM asrun WHERE bulletin_id IS NOT NULL")" = "$before"
+# A news minute with nothing due plays the configured item (here the
+# 2500 Hz sting) on the minute, or is skipped without it.
+p db set news_empty_playlist sting >/dev/null
+"$P" render --from 2026-12-01T10:55 --hours 0.2 --db "$DB" --asrun \
+	"${RATE[@]}" --output "file:$T/empty.ogg" --log-level warn
+"$TONEFIND" "$T/empty.ogg" 2500 >"$T/empty.txt"
+t_check "nothing due at 11:00: news_empty_playlist plays on the minute" \
+	bash -c "awk '\$1 == \"tone\" && \$2 > 299.9 && \$2 < 300.2' '$T/empty.txt' | grep -q ."
+p db set news_empty_playlist "" >/dev/null
+"$P" render --from 2026-12-01T10:55 --hours 0.2 --db "$DB" --asrun \
+	"${RATE[@]}" --output "file:$T/skip.ogg" --log-level warn
+"$TONEFIND" "$T/skip.ogg" 2500 >"$T/skip.txt"
+t_check "without it, the news minute is skipped" \
+	bash -c "! grep -q '^tone' '$T/skip.txt'"
 t_check "withdraw after air is refused" \
 	bash -c "! '$P' bulletin withdraw $A --db '$DB' 2>&1 | grep -v 'too late' | grep -q ."
 t_done
