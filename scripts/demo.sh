@@ -7,7 +7,8 @@
 # Installs what is missing (scripts/deps.sh), builds into build/, makes the
 # demo music (scripts/make-demo.sh) and the demo schedule (demo/pulse.db:
 # the music rotating all day, a jingle after every two songs, a station ID
-# at the top of every hour), starts a private Icecast on 127.0.0.1:8000 and
+# at the top of every hour, news at :00 and :30; a spoken bulletin airs
+# within seconds of the start), starts a private Icecast on 127.0.0.1:8000 and
 # airs the schedule to
 #     http://127.0.0.1:8000/pulse.ogg
 # until Ctrl-C, which stops the streamer and the server cleanly.
@@ -33,7 +34,7 @@ CHECK=0
 SETUP=1
 
 usage() {
-	sed -n '3,24s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	sed -n '3,25s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 	exit "${1:-2}"
 }
 
@@ -103,8 +104,14 @@ if [[ $new_db -eq 1 ]]; then
 	pr db set fallback_playlist music
 	pr slot add all-day --days daily --start 00:00 --end 24:00 \
 		--playlist music --jingles ids --jingle-every 2 --ids ids \
-		--id-mode hard
+		--id-mode hard --news 0,30
 fi
+# City news: one bulletin now (breaking, so it airs within seconds), one
+# for the next news minute, in Afrikaans.
+pr bulletin add --breaking --by demo --expires +1h \
+	"Good $(date +%p | sed 's/AM/morning/;s/PM/afternoon/'). This is Pulse Radio, the city's automated station. Water will be off in Soweto from 09:00 to 14:00 tomorrow; JMPD advises motorists to use the N1."
+pr bulletin add --lang af --by demo --expires +2h \
+	"Die biblioteek in die middestad is Maandag gesluit weens onderhoud."
 PASSFILE="$STATE/source-password"
 ADMINFILE="$STATE/admin-password"
 for f in "$PASSFILE" "$ADMINFILE"; do
