@@ -152,6 +152,9 @@ ALTER TABLE asrun ADD COLUMN bulletin_id INTEGER REFERENCES bulletin(id);
 -- How a slot's news minutes start: the song playing fades out ('hard').
 ALTER TABLE slot ADD COLUMN news_mode TEXT NOT NULL DEFAULT 'hard'
 	CHECK (news_mode IN ('hard', 'soft', 'not-before'));
+-- A quiet music bed under the whole news block (NULL: the news is dry).
+ALTER TABLE slot ADD COLUMN news_bed_playlist_id INTEGER
+	REFERENCES playlist(id);
 
 INSERT INTO setting(key, value) VALUES
 	('voice_en', 'en'), ('rate_en', '165'), ('pitch_en', '50'),
@@ -161,6 +164,7 @@ INSERT INTO setting(key, value) VALUES
 	('news_outro_playlist', ''),   -- and after them
 	('news_sting_playlist', ''),   -- between two bulletins ('' : a gap)
 	('news_gap_ms', '800'),        -- silence between bulletins, no sting
+	('news_bed_db', '-20'),        -- the bed's level under speech, dB
 	('news_empty_playlist', ''),   -- at a news minute with nothing due
 	                               -- ('' : the news minute is skipped)
 	('breaking_mode', 'after-item'),  -- or 'now': fade the item out

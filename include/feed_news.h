@@ -48,6 +48,8 @@ struct feed_news {
 	int64_t breaking_at;
 	struct news_item block[NEWS_BLOCK_MAX];
 	size_t len, pos;
+	char bed[4096]; /* the block's music bed, "" for dry news */
+	float bed_gain; /* news_bed_db, linear */
 	int64_t seen[NEWS_SEEN_MAX]; /* aired without marking */
 	size_t nseen;
 };
@@ -57,14 +59,16 @@ struct feed_news {
 int feed_news_load(struct feed_news *n, struct store *st);
 
 /* Plans a block of the bulletins due at at_ms (breaking ones only if
- * breaking_only). The number of bulletins in it (0: the block is empty,
- * or holds the news_empty_playlist item), or -ERR_DB. */
-int feed_news_plan(struct feed_news *n, int64_t at_ms, bool breaking_only);
+ * breaking_only), over the music bed at path bed (NULL or "": dry). The
+ * number of bulletins in it (0: the block is empty, or holds the
+ * news_empty_playlist item), or -ERR_DB. */
+int feed_news_plan(struct feed_news *n, int64_t at_ms, bool breaking_only,
+                   const char *bed);
 
 /* The block's next item that may air: 1 with *out, 0 when the block is
- * done. mark: move bulletins to on_air. */
+ * done. mark: move bulletins to on_air. *last: nothing follows it. */
 int feed_news_next(struct feed_news *n, int64_t at_ms, bool mark,
-                   struct news_item *out);
+                   struct news_item *out, bool *last);
 
 /* A bulletin of the block ended: see above. */
 void feed_news_aired(struct feed_news *n, int64_t bulletin_id, bool mark,

@@ -34,7 +34,16 @@ struct player_item {
 	int64_t length_ms;           /* play this long; < 0: to its end */
 	bool fade_out;               /* cut short: fade out to its end */
 	int64_t id;                  /* the feed's own reference */
+	/* Music under the item ("" none), at bed_gain (linear). A bed goes
+	 * on from one item to the next with the same bed, fading in over
+	 * PLAYER_BED_FADE_MS when it starts; bed_ends fades it out over the
+	 * item's last PLAYER_BED_FADE_MS (length_ms must be known). */
+	char bed[PLAYER_PATH_MAX];
+	float bed_gain;
+	bool bed_ends;
 };
+
+#define PLAYER_BED_FADE_MS 1000
 
 struct player_feed {
 	/* Fills *item, the one that starts at programme time at_ms. 0; 1

@@ -23,8 +23,9 @@ enum sched_kind {
 	SCHED_JINGLE,   /* from the slot's jingle playlist, at its cadence or
 	                   to fill the last seconds before a hard event */
 	SCHED_ID,       /* the top-of-hour station ID */
-	SCHED_NEWS,     /* the news block at a news minute: no track; the
-	                   caller fills it with the bulletins due */
+	SCHED_NEWS,     /* the news block at a news minute, length 0: the
+	                   caller fills it with the bulletins due; path is
+	                   the music bed under it ("" for dry news) */
 	SCHED_FALLBACK, /* nothing scheduled, or the slot had nothing */
 };
 

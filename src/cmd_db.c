@@ -7,6 +7,9 @@
  */
 #include "commands.h"
 
+#include <errno.h>
+#include <stdlib.h>
+
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,6 +61,7 @@ static const struct {
     {"pitch_af", 0, 99, "espeak-ng pitch"},
     {"pitch_tn", 0, 99, "espeak-ng pitch"},
     {"news_gap_ms", 0, 10000, "milliseconds"},
+    {"news_bed_db", -60, 0, "dB (0 down to -60)"},
     {"breaking_latency_s", 1, 3600, "seconds"},
     {"bulletin_keep_days", 0, 36500, "days (0: keep for ever)"},
 };
@@ -94,10 +98,15 @@ static int check_setting(struct store *st, const char *key, const char *value)
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(numbers) / sizeof(*numbers); i++) {
+		char *end;
+
 		if (strcmp(key, numbers[i].key) != 0)
 			continue;
-		if (cmd_parse_count(value, numbers[i].hi, &n) < 0 ||
-		    n < numbers[i].lo) {
+
+		errno = 0;
+		n = strtol(value, &end, 10);
+		if (!value[0] || *end || errno || n < numbers[i].lo ||
+		    n > numbers[i].hi) {
 			log_error("db set: %s must be a whole number of %s "
 			          "%ld..%ld, not '%s'",
 			          key, numbers[i].what, numbers[i].lo,

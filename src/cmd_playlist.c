@@ -278,11 +278,10 @@ static int check_unused(struct store *st, const char *name, int64_t pid)
 	}
 	if (sqlite3_prepare_v2(
 	        store_db(st),
-	        "SELECT 'slot', name FROM slot WHERE playlist_id = ?1 OR "
-	        "jingle_playlist_id = ?1 OR id_playlist_id = ?1 UNION ALL "
-	        "SELECT "
-	        "'override', name "
-	        "FROM override WHERE playlist_id = ?1 LIMIT 1",
+	        "SELECT 'slot', name FROM slot WHERE ?1 IN (playlist_id, "
+	        "jingle_playlist_id, id_playlist_id, news_bed_playlist_id) "
+	        "UNION ALL SELECT 'override', name FROM override WHERE "
+	        "playlist_id = ?1 LIMIT 1",
 	        -1, &stmt, NULL) != SQLITE_OK)
 		return db_fail(st);
 	sqlite3_bind_int64(stmt, 1, pid);

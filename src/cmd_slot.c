@@ -38,12 +38,14 @@ struct slot_def {
 	int64_t ids_id; /* top-of-hour station IDs, 0: none */
 	char id_mode[16];
 	char news_mode[16];
+	int64_t bed_id; /* music under the news, 0: none */
 };
 
 /* Options of add and edit, as given (NULL if not). */
 struct slot_opts {
 	const char *days, *start, *end, *playlist, *jingles, *jingle_every,
-	    *news, *crossfade_ms, *mode, *tolerance, *ids, *id_mode, *news_mode;
+	    *news, *crossfade_ms, *mode, *tolerance, *ids, *id_mode, *news_mode,
+	    *news_bed;
 };
 
 static void usage(FILE *f)
@@ -72,6 +74,8 @@ static void usage(FILE *f)
 	    "none)\n"
 	    "  --news-mode hard|soft|not-before   how the news starts "
 	    "(default hard)\n"
+	    "  --news-bed NAME      music from NAME under the news (\"\" : "
+	    "dry news)\n"
 	    "  --crossfade-ms N     0..30000 (default 3000)\n"
 	    "  --mode hard|soft|not-before   how the slot starts (default "
 	    "soft)\n"
@@ -219,6 +223,15 @@ static int resolve_playlists(struct store *st, const char *what,
 				return rc;
 		}
 	}
+	if (o->news_bed) {
+		def->bed_id = 0;
+		if (o->news_bed[0]) {
+			rc = cmd_playlist_id(st, o->news_bed, what,
+			                     &def->bed_id);
+			if (rc < 0)
+				return rc;
+		}
+	}
 	if (o->ids) {
 		def->ids_id = 0;
 		if (o->ids[0]) {
@@ -322,15 +335,16 @@ static int write_slot(struct store *st, const struct slot_def *def)
 	static const char insert_sql[] =
 	    "INSERT INTO slot(name, days, start_min, end_min, playlist_id, "
 	    "jingle_playlist_id, jingle_every, news_minutes, crossfade_ms, "
-	    "start_mode, tolerance_s, id_playlist_id, id_mode, news_mode) "
+	    "start_mode, tolerance_s, id_playlist_id, id_mode, news_mode, "
+	    "news_bed_playlist_id) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13, ?14, "
-	    "?15)";
+	    "?15, ?16)";
 	static const char update_sql[] =
 	    "UPDATE slot SET name = ?1, days = ?2, start_min = ?3, end_min = "
 	    "?4, playlist_id = ?5, jingle_playlist_id = ?6, jingle_every = ?7, "
 	    "news_minutes = ?8, crossfade_ms = ?9, start_mode = ?10, "
 	    "tolerance_s = ?11, id_playlist_id = ?13, id_mode = ?14, "
-	    "news_mode = ?15 WHERE id = ?12";
+	    "news_mode = ?15, news_bed_playlist_id = ?16 WHERE id = ?12";
 	sqlite3_stmt *stmt;
 	int rc;
 
@@ -359,6 +373,10 @@ static int write_slot(struct store *st, const struct slot_def *def)
 		sqlite3_bind_null(stmt, 13);
 	sqlite3_bind_text(stmt, 14, def->id_mode, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(stmt, 15, def->news_mode, -1, SQLITE_TRANSIENT);
+	if (def->bed_id)
+		sqlite3_bind_int64(stmt, 16, def->bed_id);
+	else
+		sqlite3_bind_null(stmt, 16);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_CONSTRAINT) {
 		log_error("slot: a slot named '%s' already exists", def->name);
@@ -383,7 +401,8 @@ static int load_slot(struct store *st, const char *what, const char *name,
 	                       "jingle_every, news_minutes, crossfade_ms, "
 	                       "start_mode, tolerance_s, "
 	                       "coalesce(id_playlist_id, 0), id_mode, "
-	                       "news_mode FROM slot "
+	                       "news_mode, coalesce(news_bed_playlist_id, 0) "
+	                       "FROM slot "
 	                       "WHERE name = ?1",
 	                       -1, &stmt, NULL) != SQLITE_OK)
 		return db_fail(st);
@@ -409,6 +428,7 @@ static int load_slot(struct store *st, const char *what, const char *name,
 		         (const char *)sqlite3_column_text(stmt, 12));
 		snprintf(def->news_mode, sizeof(def->news_mode), "%s",
 		         (const char *)sqlite3_column_text(stmt, 13));
+		def->bed_id = sqlite3_column_int64(stmt, 14);
 		rc = 0;
 	} else if (rc == SQLITE_DONE) {
 		log_error("%s: no slot '%s' (see: pulse-radio slot list)", what,
@@ -577,6 +597,7 @@ int cmd_slot(int argc, char **argv)
 	    {"ids", required_argument, NULL, 'i'},
 	    {"id-mode", required_argument, NULL, 'I'},
 	    {"news-mode", required_argument, NULL, 'N'},
+	    {"news-bed", required_argument, NULL, 'B'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -639,6 +660,9 @@ int cmd_slot(int argc, char **argv)
 			break;
 		case 'N':
 			o.news_mode = optarg;
+			break;
+		case 'B':
+			o.news_bed = optarg;
 			break;
 		case 'h':
 			usage(stdout);

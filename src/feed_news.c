@@ -11,6 +11,7 @@
 #include "feed_news.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,13 @@ int feed_news_load(struct feed_news *n, struct store *st)
 	    store_setting_get(st, "breaking_mode", buf, sizeof(buf)) == 0 &&
 	    strcmp(buf, "now") == 0;
 	n->latency_ms = 10000;
+	n->bed_gain = 0.1f;
+	if (store_setting_get(st, "news_bed_db", buf, sizeof(buf)) == 0) {
+		double db = strtod(buf, NULL);
+
+		if (db >= -60 && db <= 0)
+			n->bed_gain = (float)pow(10.0, db / 20.0);
+	}
 	if (store_setting_get(st, "breaking_latency_s", buf, sizeof(buf)) ==
 	    0) {
 		long v = strtol(buf, NULL, 10);
@@ -115,13 +123,15 @@ static bool seen(const struct feed_news *n, int64_t id)
 	return false;
 }
 
-int feed_news_plan(struct feed_news *n, int64_t at_ms, bool breaking_only)
+int feed_news_plan(struct feed_news *n, int64_t at_ms, bool breaking_only,
+                   const char *bed)
 {
 	struct bulletin due[NEWS_BULLETINS_MAX];
 	size_t k = 0;
 	int got;
 
 	n->len = n->pos = 0;
+	snprintf(n->bed, sizeof(n->bed), "%s", bed ? bed : "");
 	got =
 	    bulletin_due(n->st, at_ms, breaking_only, due, NEWS_BULLETINS_MAX);
 	if (got < 0)
@@ -138,7 +148,7 @@ int feed_news_plan(struct feed_news *n, int64_t at_ms, bool breaking_only)
 		else
 			add_from(n, &n->sting);
 		it.bulletin_id = due[i].id;
-		it.length_ms = -1;
+		it.length_ms = due[i].duration_ms > 0 ? due[i].duration_ms : -1;
 		snprintf(it.path, sizeof(it.path), "%s", due[i].audio_path);
 		snprintf(it.title, sizeof(it.title), "City news");
 		snprintf(it.artist, sizeof(it.artist), "Pulse Radio");
@@ -156,7 +166,7 @@ int feed_news_plan(struct feed_news *n, int64_t at_ms, bool breaking_only)
 }
 
 int feed_news_next(struct feed_news *n, int64_t at_ms, bool mark,
-                   struct news_item *out)
+                   struct news_item *out, bool *last)
 {
 	while (n->pos < n->len) {
 		const struct news_item *it = &n->block[n->pos++];
@@ -175,6 +185,7 @@ int feed_news_next(struct feed_news *n, int64_t at_ms, bool mark,
 				continue;
 		}
 		*out = *it;
+		*last = n->pos == n->len;
 		return 1;
 	}
 	return 0;

@@ -79,9 +79,10 @@ static int next_news(struct feed_sched *fs, int64_t at_ms,
                      struct player_item *item)
 {
 	struct news_item it;
+	bool last = false;
 
 	if (!fs->news ||
-	    feed_news_next(fs->news, at_ms, fs->log_asrun, &it) <= 0)
+	    feed_news_next(fs->news, at_ms, fs->log_asrun, &it, &last) <= 0)
 		return 0;
 	memset(item, 0, sizeof(*item));
 	snprintf(item->path, sizeof(item->path), "%s", it.path);
@@ -90,6 +91,9 @@ static int next_news(struct feed_sched *fs, int64_t at_ms,
 	item->cue_in_ms = it.cue_in_ms;
 	item->length_ms = it.length_ms;
 	item->id = it.bulletin_id ? -it.bulletin_id : it.track_id;
+	snprintf(item->bed, sizeof(item->bed), "%s", fs->news->bed);
+	item->bed_gain = fs->news->bed_gain;
+	item->bed_ends = last;
 	snprintf(fs->cur.title, sizeof(fs->cur.title), "%s", it.title);
 	snprintf(fs->cur.artist, sizeof(fs->cur.artist), "%s", it.artist);
 	fs->cur.album[0] = '\0';
@@ -116,7 +120,7 @@ static int next(void *ctx, int64_t at_ms, struct player_item *item)
 	}
 	if (fs->nr && !fs->threaded)
 		newsroom_work(fs->nr, at_ms);
-	if (fs->news && feed_news_plan(fs->news, at_ms, true) > 0) {
+	if (fs->news && feed_news_plan(fs->news, at_ms, true, NULL) > 0) {
 		fs->news->breaking_at = 0;
 		if (next_news(fs, at_ms, item))
 			return 0;
@@ -128,7 +132,8 @@ static int next(void *ctx, int64_t at_ms, struct player_item *item)
 		if (fs->cur.kind != SCHED_NEWS)
 			break;
 		/* The news minute: its block, or (nothing left due) on. */
-		if (fs->news && feed_news_plan(fs->news, at_ms, false) >= 0 &&
+		if (fs->news &&
+		    feed_news_plan(fs->news, at_ms, false, fs->cur.path) >= 0 &&
 		    next_news(fs, at_ms, item))
 			return 0;
 	}

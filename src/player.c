@@ -29,6 +29,14 @@
 /* This many items in a row that fail to open: the feed has nothing. */
 #define MAX_FAILS_IN_A_ROW 100
 
+/* The music bed under the items that name it. */
+struct bed {
+	struct source *src;
+	char path[PLAYER_PATH_MAX];
+	unsigned long long frames; /* played since it started */
+	float *buf;                /* one block */
+};
+
 /* The item on air. */
 struct onair {
 	struct source *src;
@@ -205,6 +213,63 @@ static void apply_fade(const struct onair *a, float *buf, size_t n,
 	}
 }
 
+static void bed_close(struct bed *b)
+{
+	source_close(b->src);
+	b->src = NULL;
+	b->path[0] = '\0';
+}
+
+/* Mixes the bed that a's item names under the n frames in buf. A bed
+ * that ends starts again; one that cannot be read is dropped (logged by
+ * the source). */
+static void bed_mix(struct bed *b, const struct onair *a, float *buf, size_t n,
+                    const struct player_options *opt)
+{
+	unsigned ch = opt->fmt.channels, rate = opt->fmt.rate;
+	unsigned long long fade = ms_to_frames(PLAYER_BED_FADE_MS, rate);
+	size_t got = 0;
+
+	if (!b->src || strcmp(b->path, a->item.bed) != 0) {
+		bed_close(b);
+		if (source_open(&b->src, a->item.bed, &opt->fmt) < 0)
+			return;
+		snprintf(b->path, sizeof(b->path), "%s", a->item.bed);
+		b->frames = 0;
+	}
+	for (int again = 0; got < n && again < 2;) {
+		long r = source_read(b->src, b->buf + got * ch, n - got);
+
+		if (r > 0) {
+			got += (size_t)r;
+			continue;
+		}
+		/* The end: from the top (once per block), or give up. */
+		source_close(b->src);
+		b->src = NULL;
+		again++;
+		if (r < 0 || source_open(&b->src, b->path, &opt->fmt) < 0)
+			break;
+	}
+	if (!b->src) {
+		bed_close(b);
+		return;
+	}
+	for (size_t i = 0; i < got; i++) {
+		unsigned long long pos = a->frames + i, end = a->limit;
+		float g = a->item.bed_gain;
+
+		if (b->frames + i < fade)
+			g *= (float)(b->frames + i) / (float)fade;
+		if (a->item.bed_ends && end && pos + fade > end)
+			g *=
+			    pos < end ? (float)(end - pos) / (float)fade : 0.0f;
+		for (unsigned c = 0; c < ch; c++)
+			buf[i * ch + c] += b->buf[i * ch + c] * g;
+	}
+	b->frames += got;
+}
+
 /* Ends the item on air after a fade from here. */
 static void interrupt(struct onair *a, unsigned rate)
 {
@@ -241,12 +306,17 @@ int player_run(const struct player_feed *feed, struct output **outs,
 	        ? (unsigned long long)(opt->max_seconds * rate + 0.5)
 	        : 0;
 	struct onair a = {0};
+	struct bed bed = {0};
 	float *buf = malloc(block * ch * sizeof(*buf));
 	long long t0;
 	int rc = 0, empty_in_a_row = 0;
 
-	if (!buf)
+	bed.buf = malloc(block * ch * sizeof(*bed.buf));
+	if (!buf || !bed.buf) {
+		free(buf);
+		free(bed.buf);
 		return -ENOMEM;
+	}
 	t0 = mono_ns();
 	while (!*stop && (!limit || st.frames < limit)) {
 		size_t want = block;
@@ -262,6 +332,8 @@ int player_run(const struct player_feed *feed, struct output **outs,
 			                opt, buf, block, &st);
 			if (rc != 0)
 				break;
+			if (!a.item.bed[0] && bed.src)
+				bed_close(&bed);
 			item_tags(&a, title, sizeof(title), &artist);
 			log_info("on air: %s%s%s (%s)", artist,
 			         artist[0] ? " - " : "", title, a.item.path);
@@ -302,6 +374,8 @@ int player_run(const struct player_feed *feed, struct output **outs,
 		empty_in_a_row = 0;
 		if (a.fade_from)
 			apply_fade(&a, buf, (size_t)n, ch);
+		if (a.item.bed[0])
+			bed_mix(&bed, &a, buf, (size_t)n, opt);
 		rc = send_block(outs, n_outs, buf, (size_t)n);
 		if (rc < 0)
 			break;
@@ -329,6 +403,8 @@ int player_run(const struct player_feed *feed, struct output **outs,
 	}
 	if (a.src)
 		end_item(feed, &a, rate, true);
+	bed_close(&bed);
+	free(bed.buf);
 	free(buf);
 	if (stats)
 		*stats = st;

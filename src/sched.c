@@ -587,9 +587,18 @@ int sched_next(struct sched *s, int64_t at_ms, struct sched_item *item)
 	}
 	t = id_due(s, src, at_ms, hour, r.limit);
 	if (t < 0 && news_due(s, src, at_ms, hour)) {
+		/* The bed under the news, if the slot has one. */
+		t = slot->news_bed_pl >= 0
+		        ? pick_jingle(d, &d->pl[slot->news_bed_pl], INT64_MAX)
+		        : -1;
 		memset(item, 0, sizeof(*item));
+		if (t >= 0) {
+			fill(item, &d->trk[t]);
+			d->trk_last[t] = at_ms;
+		}
 		item->kind = SCHED_NEWS;
 		item->start_ms = at_ms;
+		item->length_ms = 0;
 		item->loudness_lufs = (double)NAN;
 		snprintf(item->slot, sizeof(item->slot), "%s", name);
 		s->since_jingle = 0;

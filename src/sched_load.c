@@ -299,8 +299,8 @@ static int load_slots(struct store *st, struct sched_data *d)
 	                       "SELECT name, days, start_min, end_min, "
 	                       "playlist_id, jingle_playlist_id, jingle_every, "
 	                       "start_mode, tolerance_s, id_playlist_id, "
-	                       "id_mode, news_minutes, news_mode FROM slot "
-	                       "ORDER BY id",
+	                       "id_mode, news_minutes, news_mode, "
+	                       "news_bed_playlist_id FROM slot ORDER BY id",
 	                       -1, &stmt, NULL) != SQLITE_OK)
 		return db_fail(st);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -332,6 +332,10 @@ static int load_slots(struct store *st, struct sched_data *d)
 		    parse_minutes((const char *)sqlite3_column_text(stmt, 11));
 		sl->news_mode =
 		    parse_mode((const char *)sqlite3_column_text(stmt, 12));
+		sl->news_bed_pl =
+		    sqlite3_column_type(stmt, 13) == SQLITE_NULL
+		        ? -1
+		        : playlist_index(d, sqlite3_column_int64(stmt, 13));
 		d->news_any |= sl->news_mask;
 		mark_week(d, (int)d->nslot,
 		          (unsigned)sqlite3_column_int(stmt, 1) & TU_ALL_DAYS,

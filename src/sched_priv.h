@@ -59,6 +59,7 @@ struct sched_slot {
 	enum sched_start id_mode;
 	uint64_t news_mask; /* bit m: news at minute m of every hour */
 	enum sched_start news_mode;
+	int news_bed_pl; /* music under the news, -1 none */
 };
 
 /* A dated override, [from_ms, to_ms) UTC. */

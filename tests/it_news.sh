@@ -184,6 +184,26 @@ p db set news_empty_playlist "" >/dev/null
 "$TONEFIND" "$T/skip.ogg" 2500 >"$T/skip.txt"
 t_check "without it, the news minute is skipped" \
 	bash -c "! grep -q '^tone' '$T/skip.txt'"
+# A music bed under the news (slot edit --news-bed): a 3300 Hz tone at
+# news_bed_db under the whole block, heard alone in the pauses after each
+# bulletin; never outside the block, never under dry news.
+jingle "$T/news/bed.ogg" 60 3300 "News bed"
+p library scan "$T/news" >/dev/null
+echo bed.ogg >"$T/news/bed.m3u"
+p playlist import "$T/news/bed.m3u" >/dev/null
+p slot edit day --news-bed bed >/dev/null
+E=$(ok_add --not-before "2026-12-01 11:26" "The water tanker is at the Orlando stadium until five.")
+"$P" render --from 2026-12-01T11:25 --hours 0.2 --db "$DB" --asrun \
+	"${RATE[@]}" --output "file:$T/bed.ogg" --log-level warn
+"$TONEFIND" "$T/bed.ogg" 3300 >"$T/bed.txt"
+grep '^tone' "$T/bed.txt" || true
+read -r e_dur < <(q "SELECT duration_ms / 1000.0 FROM bulletin WHERE id = $E")
+t_check "the bed is heard in the news block (11:30, 300 s in)" \
+	bash -c "awk '\$1 == \"tone\" && \$2 >= 300 && \$3 <= 300 + 1.5 + $e_dur + 1 + 0.2' '$T/bed.txt' | grep -q ."
+t_check "and nowhere outside it" \
+	bash -c "! awk '\$1 == \"tone\" && (\$2 < 300 || \$3 > 300 + 1.5 + $e_dur + 1 + 0.2)' '$T/bed.txt' | grep -q ."
+"$TONEFIND" "$T/hour.ogg" 3300 >"$T/dry.txt"
+t_check "no bed under dry news" bash -c "! grep -q '^tone' '$T/dry.txt'"
 t_check "withdraw after air is refused" \
 	bash -c "! '$P' bulletin withdraw $A --db '$DB' 2>&1 | grep -v 'too late' | grep -q ."
 t_done
