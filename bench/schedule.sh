@@ -312,7 +312,7 @@ measure() {
 	fi
 	if [[ $INSTR -eq 1 ]]; then
 		# Instructions (Ir) in place of CPU seconds; RSS is valgrind's.
-		awk '/^(summary|totals):/ {n = $2} END {printf "%d 0\n", n}' \
+		awk '/^(summary|totals):/ {n = $2} END {printf "%.0f 0\n", n}' \
 			"$OUT/$name.cg"
 	else
 		tail -n 1 "$tf" | awk '{printf "%.3f %d\n", $1 + $2, $3}'

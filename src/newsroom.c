@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +37,7 @@
 #define PER_ROUND 8 /* bulletins spoken per round: the drop folder waits */
 #define PRUNE_EVERY_MS (10 * 60000)
 #define LEAD_MS 150 /* silence before the voice */
+#define NICE 10     /* the worker thread's niceness */
 
 static const char *const langs[] = {"en", "af", "tn"};
 #define NLANGS (sizeof(langs) / sizeof(*langs))
@@ -341,6 +344,11 @@ static void *run(void *arg)
 	struct dropdir *dd = NULL;
 	int rc;
 
+	/* Speech comes in bursts of CPU: never at the audio thread's cost
+	 * (Linux nices threads one by one). */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), NICE) < 0)
+		log_debug("newsroom: cannot lower its priority: %s",
+		          strerror(errno));
 	rc = store_open(&nr->st, nr->db_path, 0);
 	if (rc == 0) {
 		nr->own_st = true;
