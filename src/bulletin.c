@@ -205,8 +205,10 @@ int bulletin_add(struct store *st, const struct bulletin_new *b, int64_t now_ms,
 	return rc;
 }
 
-/* UPDATE sql (binding ?1 id, ?2 now) and report whether it moved it. */
-static int change(struct store *st, const char *sql, int64_t id, int64_t now_ms)
+/* UPDATE sql, binding ?1 id, ?2 now and, where sql has them, ?3 text and
+ * ?4 n; -ERR_CONFLICT if it changed no row (the state was another). */
+static int change_with(struct store *st, const char *sql, int64_t id,
+                       int64_t now_ms, const char *text, int64_t n)
 {
 	sqlite3_stmt *stmt;
 	int rc = prepare(st, sql, &stmt);
@@ -215,11 +217,20 @@ static int change(struct store *st, const char *sql, int64_t id, int64_t now_ms)
 		return rc;
 	sqlite3_bind_int64(stmt, 1, id);
 	bind_time(stmt, 2, now_ms);
+	if (sqlite3_bind_parameter_count(stmt) >= 3)
+		sqlite3_bind_text(stmt, 3, text, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(stmt) >= 4)
+		sqlite3_bind_int64(stmt, 4, n);
 	rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : db_fail(st);
 	sqlite3_finalize(stmt);
 	if (rc == 0 && sqlite3_changes(store_db(st)) == 0)
 		rc = -ERR_CONFLICT;
 	return rc;
+}
+
+static int change(struct store *st, const char *sql, int64_t id, int64_t now_ms)
+{
+	return change_with(st, sql, id, now_ms, NULL, 0);
 }
 
 int bulletin_get(struct store *st, int64_t id, struct bulletin *b)
@@ -371,46 +382,22 @@ int bulletin_next_to_render(struct store *st, int64_t now_ms,
 int bulletin_set_rendered(struct store *st, int64_t id, const char *path,
                           int64_t duration_ms, int64_t now_ms)
 {
-	sqlite3_stmt *stmt;
-	int rc = prepare(st,
-	                 "UPDATE bulletin SET state = 'rendered', state_at = "
-	                 "?2, rendered_at = ?2, audio_path = ?3, duration_ms = "
-	                 "?4 WHERE id = ?1 AND state = 'queued'",
-	                 &stmt);
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(stmt, 1, id);
-	bind_time(stmt, 2, now_ms);
-	sqlite3_bind_text(stmt, 3, path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 4, duration_ms > 0 ? duration_ms : 1);
-	rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : db_fail(st);
-	sqlite3_finalize(stmt);
-	if (rc == 0 && sqlite3_changes(store_db(st)) == 0)
-		rc = -ERR_CONFLICT;
-	return rc;
+	return change_with(st,
+	                   "UPDATE bulletin SET state = 'rendered', state_at = "
+	                   "?2, rendered_at = ?2, audio_path = ?3, duration_ms "
+	                   "= ?4 WHERE id = ?1 AND state = 'queued'",
+	                   id, now_ms, path, duration_ms > 0 ? duration_ms : 1);
 }
 
 int bulletin_set_failed(struct store *st, int64_t id, const char *reason,
                         int64_t now_ms)
 {
-	sqlite3_stmt *stmt;
-	int rc = prepare(st,
-	                 "UPDATE bulletin SET state = 'failed', state_at = ?2, "
-	                 "reason = ?3 WHERE id = ?1 AND state IN ('queued', "
-	                 "'rendered')",
-	                 &stmt);
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(stmt, 1, id);
-	bind_time(stmt, 2, now_ms);
-	sqlite3_bind_text(stmt, 3, reason, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : db_fail(st);
-	sqlite3_finalize(stmt);
-	if (rc == 0 && sqlite3_changes(store_db(st)) == 0)
-		rc = -ERR_CONFLICT;
-	return rc;
+	return change_with(
+	    st,
+	    "UPDATE bulletin SET state = 'failed', state_at = ?2, "
+	    "reason = ?3 WHERE id = ?1 AND state IN ('queued', "
+	    "'rendered')",
+	    id, now_ms, reason, 0);
 }
 
 int bulletin_due(struct store *st, int64_t at_ms, bool breaking_only,
