@@ -172,3 +172,14 @@ INSERT INTO setting(key, value) VALUES
 	('bulletin_dir', ''),          -- rendered bulletins as Ogg files
 	                               -- ('' : bulletins/ beside the database)
 	('bulletin_keep_days', '30');  -- then their files are deleted
+
+-- @version 4
+
+-- Even loudness: every item plays at loudness_target_lufs, from the
+-- loudness measured at scan time (tracks) or at render time (bulletins),
+-- raised by at most loudness_max_gain_db so quiet items are not boosted
+-- into noise. An item with no measure (silent, or not scanned) plays as is.
+ALTER TABLE bulletin ADD COLUMN loudness_lufs REAL;
+INSERT INTO setting(key, value) VALUES
+	('loudness_target_lufs', '-16'),
+	('loudness_max_gain_db', '15');

@@ -50,6 +50,7 @@ struct bulletin {
 	int64_t submitted_ms, not_before_ms, expires_ms; /* 0: none */
 	char audio_path[BULLETIN_PATH_MAX];              /* "" until rendered */
 	int64_t duration_ms;                             /* 0 until rendered */
+	double loudness_lufs; /* of the rendered audio; NAN if unknown */
 	char *text; /* malloc'd, owned by the struct: bulletin_clear() */
 };
 
@@ -85,10 +86,10 @@ int bulletin_expire(struct store *st, int64_t now_ms);
 int bulletin_next_to_render(struct store *st, int64_t now_ms,
                             int64_t horizon_ms, struct bulletin *b);
 
-/* queued -> rendered, with its audio. 0, -ERR_CONFLICT (no longer queued:
- * withdrawn meanwhile), -ERR_DB. */
+/* queued -> rendered, with its audio and its loudness (NAN: unknown).
+ * 0, -ERR_CONFLICT (no longer queued: withdrawn meanwhile), -ERR_DB. */
 int bulletin_set_rendered(struct store *st, int64_t id, const char *path,
-                          int64_t duration_ms, int64_t now_ms);
+                          int64_t duration_ms, double lufs, int64_t now_ms);
 
 /* queued or rendered -> failed, with the reason. 0, -ERR_CONFLICT,
  * -ERR_DB. */

@@ -31,6 +31,7 @@ struct news_item {
 	int64_t track_id;             /* a jingle's track, or 0 */
 	int64_t bulletin_id;          /* a bulletin, or 0 */
 	int64_t cue_in_ms, length_ms; /* length < 0: to its end */
+	double loudness_lufs;         /* NAN: unmeasured */
 };
 
 struct news_list {

@@ -34,6 +34,9 @@ struct player_item {
 	int64_t length_ms;           /* play this long; < 0: to its end */
 	bool fade_out;               /* cut short: fade out to its end */
 	int64_t id;                  /* the feed's own reference */
+	/* Linear gain for even loudness, from a loudness measured as heard
+	 * in stereo (a mono station adds +3 dB); 0: as it is. */
+	float gain;
 	/* Music under the item ("" none), at bed_gain (linear). A bed goes
 	 * on from one item to the next with the same bed, fading in over
 	 * PLAYER_BED_FADE_MS when it starts; bed_ends fades it out over the

@@ -10,6 +10,7 @@
 #include "bulletin.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,8 @@ static const char *const state_sql[] = {
 /* The columns bulletin rows are read with (read_row()). */
 #define COLUMNS                                                                \
 	"id, lang, priority, state, submitted_by, submitted_at, "              \
-	"not_before, expires_at, audio_path, duration_ms, text"
+	"not_before, expires_at, audio_path, duration_ms, text, "              \
+	"loudness_lufs"
 
 const char *bulletin_state_name(enum bulletin_state s)
 {
@@ -115,6 +117,9 @@ static int read_row(sqlite3_stmt *stmt, struct bulletin *b)
 	b->duration_ms = sqlite3_column_int64(stmt, 9);
 	s = (const char *)sqlite3_column_text(stmt, 10);
 	b->text = strdup(s ? s : "");
+	b->loudness_lufs = sqlite3_column_type(stmt, 11) == SQLITE_NULL
+	                       ? (double)NAN
+	                       : sqlite3_column_double(stmt, 11);
 	return b->text ? 0 : -ENOMEM;
 }
 
@@ -205,10 +210,11 @@ int bulletin_add(struct store *st, const struct bulletin_new *b, int64_t now_ms,
 	return rc;
 }
 
-/* UPDATE sql, binding ?1 id, ?2 now and, where sql has them, ?3 text and
- * ?4 n; -ERR_CONFLICT if it changed no row (the state was another). */
+/* UPDATE sql, binding ?1 id, ?2 now and, where sql has them, ?3 text,
+ * ?4 n and ?5 x (NULL if NAN); -ERR_CONFLICT if it changed no row (the
+ * state was another). */
 static int change_with(struct store *st, const char *sql, int64_t id,
-                       int64_t now_ms, const char *text, int64_t n)
+                       int64_t now_ms, const char *text, int64_t n, double x)
 {
 	sqlite3_stmt *stmt;
 	int rc = prepare(st, sql, &stmt);
@@ -221,6 +227,8 @@ static int change_with(struct store *st, const char *sql, int64_t id,
 		sqlite3_bind_text(stmt, 3, text, -1, SQLITE_STATIC);
 	if (sqlite3_bind_parameter_count(stmt) >= 4)
 		sqlite3_bind_int64(stmt, 4, n);
+	if (sqlite3_bind_parameter_count(stmt) >= 5 && !isnan(x))
+		sqlite3_bind_double(stmt, 5, x);
 	rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : db_fail(st);
 	sqlite3_finalize(stmt);
 	if (rc == 0 && sqlite3_changes(store_db(st)) == 0)
@@ -230,7 +238,7 @@ static int change_with(struct store *st, const char *sql, int64_t id,
 
 static int change(struct store *st, const char *sql, int64_t id, int64_t now_ms)
 {
-	return change_with(st, sql, id, now_ms, NULL, 0);
+	return change_with(st, sql, id, now_ms, NULL, 0, (double)NAN);
 }
 
 int bulletin_get(struct store *st, int64_t id, struct bulletin *b)
@@ -380,13 +388,15 @@ int bulletin_next_to_render(struct store *st, int64_t now_ms,
 }
 
 int bulletin_set_rendered(struct store *st, int64_t id, const char *path,
-                          int64_t duration_ms, int64_t now_ms)
+                          int64_t duration_ms, double lufs, int64_t now_ms)
 {
 	return change_with(st,
 	                   "UPDATE bulletin SET state = 'rendered', state_at = "
 	                   "?2, rendered_at = ?2, audio_path = ?3, duration_ms "
-	                   "= ?4 WHERE id = ?1 AND state = 'queued'",
-	                   id, now_ms, path, duration_ms > 0 ? duration_ms : 1);
+	                   "= ?4, loudness_lufs = ?5 WHERE id = ?1 AND state = "
+	                   "'queued'",
+	                   id, now_ms, path, duration_ms > 0 ? duration_ms : 1,
+	                   lufs);
 }
 
 int bulletin_set_failed(struct store *st, int64_t id, const char *reason,
@@ -397,7 +407,7 @@ int bulletin_set_failed(struct store *st, int64_t id, const char *reason,
 	    "UPDATE bulletin SET state = 'failed', state_at = ?2, "
 	    "reason = ?3 WHERE id = ?1 AND state IN ('queued', "
 	    "'rendered')",
-	    id, now_ms, reason, 0);
+	    id, now_ms, reason, 0, (double)NAN);
 }
 
 int bulletin_due(struct store *st, int64_t at_ms, bool breaking_only,

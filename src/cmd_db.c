@@ -62,6 +62,8 @@ static const struct {
     {"pitch_tn", 0, 99, "espeak-ng pitch"},
     {"news_gap_ms", 0, 10000, "milliseconds"},
     {"news_bed_db", -60, 0, "dB (0 down to -60)"},
+    {"loudness_target_lufs", -70, 0, "LUFS (e.g. -16, or -23)"},
+    {"loudness_max_gain_db", 0, 40, "dB"},
     {"breaking_latency_s", 1, 3600, "seconds"},
     {"bulletin_keep_days", 0, 36500, "days (0: keep for ever)"},
 };

@@ -37,7 +37,8 @@ static int load_list(struct store *st, const char *setting, struct news_list *l)
 	if (sqlite3_prepare_v2(
 	        store_db(st),
 	        "SELECT t.id, t.path, t.title, t.artist, t.cue_in_ms, "
-	        "t.cue_out_ms - t.cue_in_ms FROM playlist p JOIN playlist_item "
+	        "t.cue_out_ms - t.cue_in_ms, t.loudness_lufs FROM playlist p "
+	        "JOIN playlist_item "
 	        "i ON i.playlist_id = p.id JOIN track t ON t.id = i.track_id "
 	        "WHERE p.name = ?1 AND t.enabled = 1 AND t.missing = 0 ORDER "
 	        "BY i.position",
@@ -61,6 +62,9 @@ static int load_list(struct store *st, const char *setting, struct news_list *l)
 		snprintf(it->artist, sizeof(it->artist), "%s", s ? s : "");
 		it->cue_in_ms = sqlite3_column_int64(stmt, 4);
 		it->length_ms = sqlite3_column_int64(stmt, 5);
+		it->loudness_lufs = sqlite3_column_type(stmt, 6) == SQLITE_NULL
+		                        ? (double)NAN
+		                        : sqlite3_column_double(stmt, 6);
 	}
 	sqlite3_finalize(stmt);
 	if (l->n == 0)
@@ -149,6 +153,7 @@ int feed_news_plan(struct feed_news *n, int64_t at_ms, bool breaking_only,
 			add_from(n, &n->sting);
 		it.bulletin_id = due[i].id;
 		it.length_ms = due[i].duration_ms > 0 ? due[i].duration_ms : -1;
+		it.loudness_lufs = due[i].loudness_lufs;
 		snprintf(it.path, sizeof(it.path), "%s", due[i].audio_path);
 		snprintf(it.title, sizeof(it.title), "City news");
 		snprintf(it.artist, sizeof(it.artist), "Pulse Radio");

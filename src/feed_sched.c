@@ -24,6 +24,7 @@
 #include "err.h"
 #include "feed_news.h"
 #include "log.h"
+#include "loudness.h"
 #include "newsroom.h"
 #include "player.h"
 #include "sched.h"
@@ -44,6 +45,7 @@ struct feed_sched {
 	struct newsroom *nr;
 	bool threaded;
 	int64_t cur_end_ms; /* planned end of the item on air, 0: unknown */
+	struct loudness_cfg loud;
 };
 
 static long long data_version(struct feed_sched *fs)
@@ -91,6 +93,7 @@ static int next_news(struct feed_sched *fs, int64_t at_ms,
 	item->cue_in_ms = it.cue_in_ms;
 	item->length_ms = it.length_ms;
 	item->id = it.bulletin_id ? -it.bulletin_id : it.track_id;
+	item->gain = loudness_gain(it.loudness_lufs, &fs->loud);
 	snprintf(item->bed, sizeof(item->bed), "%s", fs->news->bed);
 	item->bed_gain = fs->news->bed_gain;
 	item->bed_ends = last;
@@ -116,6 +119,7 @@ static int next(void *ctx, int64_t at_ms, struct player_item *item)
 			log_info("schedule reloaded");
 		if (fs->news)
 			feed_news_load(fs->news, fs->st);
+		loudness_cfg_load(fs->st, &fs->loud);
 		fs->data_version = v;
 	}
 	if (fs->nr && !fs->threaded)
@@ -147,6 +151,7 @@ static int next(void *ctx, int64_t at_ms, struct player_item *item)
 	item->length_ms = fs->cur.length_ms;
 	item->fade_out = fs->cur.cut;
 	item->id = fs->cur.track_id;
+	item->gain = loudness_gain(fs->cur.loudness_lufs, &fs->loud);
 	fs->cur_end_ms = at_ms + fs->cur.length_ms;
 	return 0;
 }
@@ -256,6 +261,7 @@ int feed_sched_new(struct feed_sched **out, struct store *st, bool log_asrun,
 	if (rc < 0)
 		goto fail;
 	fs->data_version = data_version(fs);
+	loudness_cfg_load(st, &fs->loud);
 	*feed = (struct player_feed){.next = next,
 	                             .failed = failed,
 	                             .aired = aired,

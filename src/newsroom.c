@@ -27,6 +27,7 @@
 #include "encoder.h"
 #include "err.h"
 #include "log.h"
+#include "loudness.h"
 #include "speech.h"
 #include "store.h"
 #include "textnorm.h"
@@ -217,6 +218,7 @@ static int speak(struct newsroom *nr, struct bulletin *b, int64_t now)
 	char *words = NULL, path[4300], why[200];
 	float *frames = NULL, *all;
 	size_t n = 0, lead, gap, total;
+	double lufs;
 	unsigned rate;
 	int rc;
 
@@ -243,6 +245,7 @@ static int speak(struct newsroom *nr, struct bulletin *b, int64_t now)
 	}
 	memcpy(all + lead, frames, n * sizeof(*frames));
 	free(frames);
+	lufs = loudness_measure(all + lead, n, rate, 1);
 	snprintf(path, sizeof(path), "%s/bulletin-%lld.ogg", nr->dir,
 	         (long long)b->id);
 	rc = write_ogg(path, all, total, rate, b->id);
@@ -253,7 +256,7 @@ static int speak(struct newsroom *nr, struct bulletin *b, int64_t now)
 		return rc;
 	}
 	rc = bulletin_set_rendered(nr->st, b->id, path,
-	                           (int64_t)total * 1000 / rate, now);
+	                           (int64_t)total * 1000 / rate, lufs, now);
 	if (rc == -ERR_CONFLICT) {
 		/* Withdrawn (or expired) while it was being spoken. */
 		unlink(path);

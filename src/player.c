@@ -372,6 +372,13 @@ int player_run(const struct player_feed *feed, struct output **outs,
 			continue;
 		}
 		empty_in_a_row = 0;
+		if (a.item.gain > 0) {
+			/* Measured for stereo; mono loses 3 dB of it. */
+			float g = a.item.gain * (ch == 1 ? 1.4125f : 1.0f);
+
+			for (size_t i = 0; i < (size_t)n * ch; i++)
+				buf[i] *= g;
+		}
 		if (a.fade_from)
 			apply_fade(&a, buf, (size_t)n, ch);
 		if (a.item.bed[0])

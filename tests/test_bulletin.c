@@ -126,9 +126,9 @@ static void test_flow(void)
 		                      : e;
 
 		CHECK(bulletin_set_rendered(st, id, "/tmp/none.ogg", 4000,
-		                            t0 + 5000) == 0);
+		                            -20.0, t0 + 5000) == 0);
 	}
-	CHECK(bulletin_set_rendered(st, a, "/tmp/none.ogg", 4000, t0) ==
+	CHECK(bulletin_set_rendered(st, a, "/tmp/none.ogg", 4000, -20.0, t0) ==
 	      -ERR_CONFLICT);
 	n = bulletin_due(st, t0 + 3 * MIN_MS, false, due, 8);
 	CHECKF(n == 4, "%d due", n);
@@ -137,7 +137,8 @@ static void test_flow(void)
 		CHECK(due[0].id == c && due[1].id == a && due[2].id == e &&
 		      due[3].id == b);
 		CHECK(!strcmp(due[1].text, "Alpha") &&
-		      due[1].duration_ms == 4000);
+		      due[1].duration_ms == 4000 &&
+		      due[1].loudness_lufs == -20.0);
 	}
 	for (int i = 0; i < n; i++)
 		bulletin_clear(&due[i]);
@@ -158,7 +159,7 @@ static void test_flow(void)
 	CHECK(state_of(a) == BULLETIN_QUEUED);
 	/* With its file there, it goes back to rendered. */
 	CHECK(test_write_file(test_path("c.ogg"), "x", 1) == 0);
-	CHECK(bulletin_set_rendered(st, a, test_path("c.ogg"), 4000,
+	CHECK(bulletin_set_rendered(st, a, test_path("c.ogg"), 4000, -20.0,
 	                            t0 + 8 * MIN_MS) == 0);
 	CHECK(bulletin_set_on_air(st, a, t0 + 9 * MIN_MS) == 0);
 	CHECK(bulletin_recover(st, t0 + 9 * MIN_MS) >= 1);
@@ -179,7 +180,7 @@ static void test_flow(void)
 	 * recovery above found its file missing: it was queued again. */
 	CHECK(state_of(c) == BULLETIN_QUEUED);
 	CHECK(test_write_file(test_path("c2.ogg"), "x", 1) == 0);
-	CHECK(bulletin_set_rendered(st, c, test_path("c2.ogg"), 4000,
+	CHECK(bulletin_set_rendered(st, c, test_path("c2.ogg"), 4000, -20.0,
 	                            t0 + 11 * MIN_MS) == 0);
 	CHECK(bulletin_set_on_air(st, c, t0 + 12 * MIN_MS) == 0);
 	as.ended_early = true;
