@@ -182,4 +182,5 @@ INSERT INTO setting(key, value) VALUES
 ALTER TABLE bulletin ADD COLUMN loudness_lufs REAL;
 INSERT INTO setting(key, value) VALUES
 	('loudness_target_lufs', '-16'),
-	('loudness_max_gain_db', '15');
+	('loudness_max_gain_db', '15'),
+	('limiter_ceiling_dbtp', '-1');  -- true-peak ceiling after mixing

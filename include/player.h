@@ -76,6 +76,11 @@ struct player_options {
 	bool realtime;       /* pace to the monotonic clock */
 	double max_seconds;  /* stop after this much audio; 0 for no limit */
 	int64_t start_ms;    /* programme time of the first frame (UTC ms) */
+	/* A true-peak limiter before the outputs, at ceiling_dbtp (-20..0):
+	 * the audio then reaches the outputs limiter_latency() (~5 ms)
+	 * late. */
+	bool limiter;
+	double ceiling_dbtp;
 };
 
 struct player_stats {

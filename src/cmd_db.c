@@ -41,7 +41,9 @@ static void usage(FILE *f)
 	    "  per minute), pitch_en|af|tn (0..99), news_intro_playlist,\n"
 	    "  news_outro_playlist, news_sting_playlist, news_empty_playlist,\n"
 	    "  news_gap_ms, breaking_mode (now|after-item),\n"
-	    "  breaking_latency_s, bulletin_dir, bulletin_keep_days.\n"
+	    "  breaking_latency_s, bulletin_dir, bulletin_keep_days,\n"
+	    "  sound: loudness_target_lufs, loudness_max_gain_db,\n"
+	    "  limiter_ceiling_dbtp (negative values: db set KEY -- -23).\n"
 	    "Without --db: $PULSE_RADIO_DB, else ./pulse-radio.db.\n",
 	    f);
 }
@@ -64,6 +66,7 @@ static const struct {
     {"news_bed_db", -60, 0, "dB (0 down to -60)"},
     {"loudness_target_lufs", -70, 0, "LUFS (e.g. -16, or -23)"},
     {"loudness_max_gain_db", 0, 40, "dB"},
+    {"limiter_ceiling_dbtp", -20, 0, "dBTP"},
     {"breaking_latency_s", 1, 3600, "seconds"},
     {"bulletin_keep_days", 0, 36500, "days (0: keep for ever)"},
 };

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "feed_playlist.h"
 #include "feed_sched.h"
+#include "limiter.h"
 #include "log.h"
 #include "newsroom.h"
 #include "output.h"
@@ -321,6 +322,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		return -ERR_USAGE;
 	}
 	a->play.fmt = a->out.fmt;
+	a->play.limiter = true;
+	a->play.ceiling_dbtp = LIMITER_CEILING_DEFAULT;
 	return 0;
 }
 
@@ -407,6 +410,19 @@ out:
 	return rc;
 }
 
+/* The limiter's ceiling from the database's setting, if it has one. */
+static void ceiling_setting(struct store *st, struct player_options *play)
+{
+	char buf[32], *end;
+	double v;
+
+	if (store_setting_get(st, "limiter_ceiling_dbtp", buf, sizeof(buf)) < 0)
+		return;
+	v = strtod(buf, &end);
+	if (end != buf && !*end && v >= -20 && v <= 0)
+		play->ceiling_dbtp = v;
+}
+
 /*
  * air: the schedule on the wall clock, as-run logged. render: the same
  * schedule from --from on a simulated clock, as fast as the outputs
@@ -448,6 +464,7 @@ static int cmd_schedule(struct args *a, bool render)
 		}
 		a->play.start_ms = from_s * 1000;
 		a->play.max_seconds = a->hours * 3600;
+		ceiling_setting(st, &a->play);
 	} else {
 		struct timespec now;
 
@@ -457,6 +474,7 @@ static int cmd_schedule(struct args *a, bool render)
 		clock_gettime(CLOCK_REALTIME, &now);
 		a->play.start_ms =
 		    (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+		ceiling_setting(st, &a->play);
 		a->play.realtime = true;
 	}
 	if (render && a->drop) {

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "limiter.h"
 #include "log.h"
 #include "output.h"
 #include "source.h"
@@ -307,15 +308,19 @@ int player_run(const struct player_feed *feed, struct output **outs,
 	        : 0;
 	struct onair a = {0};
 	struct bed bed = {0};
+	struct limiter *lim = NULL;
 	float *buf = malloc(block * ch * sizeof(*buf));
 	long long t0;
 	int rc = 0, empty_in_a_row = 0;
 
 	bed.buf = malloc(block * ch * sizeof(*bed.buf));
-	if (!buf || !bed.buf) {
+	if (opt->limiter &&
+	    (rc = limiter_new(&lim, rate, ch, opt->ceiling_dbtp)) < 0)
+		log_error("limiter: cannot start (%s)", err_str(rc));
+	if (!buf || !bed.buf || rc < 0) {
 		free(buf);
 		free(bed.buf);
-		return -ENOMEM;
+		return rc < 0 ? rc : -ENOMEM;
 	}
 	t0 = mono_ns();
 	while (!*stop && (!limit || st.frames < limit)) {
@@ -383,6 +388,8 @@ int player_run(const struct player_feed *feed, struct output **outs,
 			apply_fade(&a, buf, (size_t)n, ch);
 		if (a.item.bed[0])
 			bed_mix(&bed, &a, buf, (size_t)n, opt);
+		if (lim)
+			limiter_process(lim, buf, (size_t)n);
 		rc = send_block(outs, n_outs, buf, (size_t)n);
 		if (rc < 0)
 			break;
@@ -412,6 +419,7 @@ int player_run(const struct player_feed *feed, struct output **outs,
 		end_item(feed, &a, rate, true);
 	bed_close(&bed);
 	free(bed.buf);
+	limiter_free(lim);
 	free(buf);
 	if (stats)
 		*stats = st;
