@@ -183,4 +183,6 @@ ALTER TABLE bulletin ADD COLUMN loudness_lufs REAL;
 INSERT INTO setting(key, value) VALUES
 	('loudness_target_lufs', '-16'),
 	('loudness_max_gain_db', '15'),
-	('limiter_ceiling_dbtp', '-1');  -- true-peak ceiling after mixing
+	('limiter_ceiling_dbtp', '-1'),  -- true-peak ceiling after mixing
+	('dead_air_db', '-50'),          -- quieter than this (peak, dBFS)...
+	('dead_air_s', '5');             -- ...this long is dead air: skip

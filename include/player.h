@@ -81,7 +81,15 @@ struct player_options {
 	 * late. */
 	bool limiter;
 	double ceiling_dbtp;
+	/* Dead air: when the programme stays below dead_air_db (dBFS peak)
+	 * for dead_air_ms (0: never), the item on air is skipped, logged and
+	 * reported to the feed as failed. */
+	int64_t dead_air_ms;
+	double dead_air_db;
 };
+
+#define PLAYER_DEAD_AIR_MS_DEFAULT 5000
+#define PLAYER_DEAD_AIR_DB_DEFAULT -50.0
 
 struct player_stats {
 	unsigned long long frames; /* frames sent to the outputs */

@@ -43,7 +43,8 @@ static void usage(FILE *f)
 	    "  news_gap_ms, breaking_mode (now|after-item),\n"
 	    "  breaking_latency_s, bulletin_dir, bulletin_keep_days,\n"
 	    "  sound: loudness_target_lufs, loudness_max_gain_db,\n"
-	    "  limiter_ceiling_dbtp (negative values: db set KEY -- -23).\n"
+	    "  limiter_ceiling_dbtp, dead_air_db, dead_air_s\n"
+	    "  (negative values: db set KEY -- -23).\n"
 	    "Without --db: $PULSE_RADIO_DB, else ./pulse-radio.db.\n",
 	    f);
 }
@@ -67,6 +68,8 @@ static const struct {
     {"loudness_target_lufs", -70, 0, "LUFS (e.g. -16, or -23)"},
     {"loudness_max_gain_db", 0, 40, "dB"},
     {"limiter_ceiling_dbtp", -20, 0, "dBTP"},
+    {"dead_air_db", -90, -20, "dBFS"},
+    {"dead_air_s", 0, 600, "seconds (0: never)"},
     {"breaking_latency_s", 1, 3600, "seconds"},
     {"bulletin_keep_days", 0, 36500, "days (0: keep for ever)"},
 };

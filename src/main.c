@@ -324,6 +324,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->play.fmt = a->out.fmt;
 	a->play.limiter = true;
 	a->play.ceiling_dbtp = LIMITER_CEILING_DEFAULT;
+	a->play.dead_air_ms = PLAYER_DEAD_AIR_MS_DEFAULT;
+	a->play.dead_air_db = PLAYER_DEAD_AIR_DB_DEFAULT;
 	return 0;
 }
 
@@ -410,17 +412,30 @@ out:
 	return rc;
 }
 
-/* The limiter's ceiling from the database's setting, if it has one. */
-static void ceiling_setting(struct store *st, struct player_options *play)
+/* A number setting into *v if it is there and in lo..hi. */
+static void number_setting(struct store *st, const char *key, double lo,
+                           double hi, double *v)
 {
 	char buf[32], *end;
-	double v;
+	double x;
 
-	if (store_setting_get(st, "limiter_ceiling_dbtp", buf, sizeof(buf)) < 0)
+	if (store_setting_get(st, key, buf, sizeof(buf)) < 0)
 		return;
-	v = strtod(buf, &end);
-	if (end != buf && !*end && v >= -20 && v <= 0)
-		play->ceiling_dbtp = v;
+	x = strtod(buf, &end);
+	if (end != buf && !*end && x >= lo && x <= hi)
+		*v = x;
+}
+
+/* The player's sound settings from the database: the limiter's ceiling
+ * and the dead-air watch. */
+static void sound_settings(struct store *st, struct player_options *play)
+{
+	double dead_s = (double)play->dead_air_ms / 1000.0;
+
+	number_setting(st, "limiter_ceiling_dbtp", -20, 0, &play->ceiling_dbtp);
+	number_setting(st, "dead_air_db", -90, -20, &play->dead_air_db);
+	number_setting(st, "dead_air_s", 0, 600, &dead_s);
+	play->dead_air_ms = (int64_t)(dead_s * 1000);
 }
 
 /*
@@ -464,7 +479,7 @@ static int cmd_schedule(struct args *a, bool render)
 		}
 		a->play.start_ms = from_s * 1000;
 		a->play.max_seconds = a->hours * 3600;
-		ceiling_setting(st, &a->play);
+		sound_settings(st, &a->play);
 	} else {
 		struct timespec now;
 
@@ -474,7 +489,7 @@ static int cmd_schedule(struct args *a, bool render)
 		clock_gettime(CLOCK_REALTIME, &now);
 		a->play.start_ms =
 		    (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-		ceiling_setting(st, &a->play);
+		sound_settings(st, &a->play);
 		a->play.realtime = true;
 	}
 	if (render && a->drop) {

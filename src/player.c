@@ -11,6 +11,7 @@
 #include "player.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +272,30 @@ static void bed_mix(struct bed *b, const struct onair *a, float *buf, size_t n,
 	b->frames += got;
 }
 
+/* Counts the frames of programme below floor (a peak level) in *quiet:
+ * true when they reach limit frames, logged as dead air. */
+static bool dead_air(const struct onair *a, const float *buf, size_t n,
+                     unsigned ch, unsigned rate, float floor,
+                     unsigned long long *quiet, unsigned long long limit)
+{
+	float peak = 0;
+
+	for (size_t i = 0; i < n * ch; i++)
+		if (fabsf(buf[i]) > peak)
+			peak = fabsf(buf[i]);
+	if (peak >= floor) {
+		*quiet = 0;
+		return false;
+	}
+	*quiet += n;
+	if (*quiet < limit)
+		return false;
+	log_warn("dead air: %.1f s of silence in %s; skipping it",
+	         (double)*quiet / rate, a->item.path);
+	*quiet = 0;
+	return true;
+}
+
 /* Ends the item on air after a fade from here. */
 static void interrupt(struct onair *a, unsigned rate)
 {
@@ -309,6 +334,8 @@ int player_run(const struct player_feed *feed, struct output **outs,
 	struct onair a = {0};
 	struct bed bed = {0};
 	struct limiter *lim = NULL;
+	unsigned long long quiet = 0; /* frames below the dead-air level */
+	float floor = (float)pow(10.0, opt->dead_air_db / 20.0);
 	float *buf = malloc(block * ch * sizeof(*buf));
 	long long t0;
 	int rc = 0, empty_in_a_row = 0;
@@ -388,6 +415,16 @@ int player_run(const struct player_feed *feed, struct output **outs,
 			apply_fade(&a, buf, (size_t)n, ch);
 		if (a.item.bed[0])
 			bed_mix(&bed, &a, buf, (size_t)n, opt);
+		if (opt->dead_air_ms > 0 &&
+		    dead_air(&a, buf, (size_t)n, ch, rate, floor, &quiet,
+		             ms_to_frames(opt->dead_air_ms, rate))) {
+			st.skipped++;
+			if (feed->failed)
+				feed->failed(feed->ctx, &a.item);
+			/* The silence so far goes out; the item ends here. */
+			a.limit = a.frames + (unsigned long long)n;
+			a.interrupted = true;
+		}
 		if (lim)
 			limiter_process(lim, buf, (size_t)n);
 		rc = send_block(outs, n_outs, buf, (size_t)n);
