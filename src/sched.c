@@ -529,7 +529,9 @@ void sched_set_news(struct sched *s, int (*pending)(void *ctx, int64_t at_ms),
 }
 
 /* Whether the news is due at at: the last news minute of the slot in
- * force, at most NEWS_LATE_MS ago, not yet handled, with bulletins. */
+ * force, at most NEWS_LATE_MS ago (the item before it ran over), not yet
+ * handled, with bulletins pending at that minute: one sent after it waits
+ * for the next news minute, unless it is breaking news. */
 static bool news_due(struct sched *s, int src, int64_t at, int64_t hour)
 {
 	struct sched_data *d = s->d;
@@ -544,7 +546,7 @@ static bool news_due(struct sched *s, int src, int64_t at, int64_t hour)
 				continue;
 			if (at - t > NEWS_LATE_MS || t <= s->news_done ||
 			    source_at(d, t, &next) != src ||
-			    !news_pending(s, at))
+			    !news_pending(s, t))
 				return false;
 			s->news_done = t;
 			return true;
