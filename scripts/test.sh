@@ -4,7 +4,9 @@
 #
 # Installs what the build and tests need (apt-get), checks the formatting,
 # builds twice (plain, and with AddressSanitizer + UBSan), runs every test on
-# both builds, then the unit tests under valgrind (ctest -T memcheck).
+# the sanitizer build, the unit tests under valgrind (ctest -T memcheck), and
+# every test but the long wall-clock ones (already run with the sanitizers)
+# on the plain build. About 13 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,5 +29,7 @@ echo "== tests, sanitizer build"
 echo "== unit tests under valgrind"
 (cd build && ctest -T memcheck -L unit --output-on-failure --timeout 900)
 
+# The daemon's minute-long wall-clock tests run once, on the sanitizer build.
 echo "== tests, plain build"
-(cd build && ctest --output-on-failure -j2 --timeout 600)
+(cd build && ctest --output-on-failure -j2 --timeout 600 \
+	-E '^it_(news_crash|news_air|air|reconnect)$')

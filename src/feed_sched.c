@@ -291,6 +291,10 @@ int feed_sched_news(struct feed_sched *fs, struct newsroom *nr, bool threaded)
 	fs->threaded = threaded;
 	if (fs->log_asrun && bulletin_recover(fs->st, wall_ms()) > 0)
 		log_warn("news: bulletins cut off by a stop will air again");
+	/* Breaking news left from before a restart: no render will flag
+	 * it, so it waits from now. */
+	if (threaded && bulletin_pending(fs->st, wall_ms(), true) > 0)
+		feed_news_breaking(fs->news, wall_ms());
 	sched_set_news(fs->sched, news_pending, fs);
 	return 0;
 }
