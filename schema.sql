@@ -186,3 +186,27 @@ INSERT INTO setting(key, value) VALUES
 	('limiter_ceiling_dbtp', '-1'),  -- true-peak ceiling after mixing
 	('dead_air_db', '-50'),          -- quieter than this (peak, dBFS)...
 	('dead_air_s', '5');             -- ...this long is dead air: skip
+
+-- @version 5
+
+-- Broadcast sound: crossfades, talk-over jingles, ducking. A slot's NULL
+-- takes the station-wide setting of the same name. Music crosses into
+-- music over crossfade_ms (slot.crossfade_ms; crossfade_ms for music
+-- outside any slot) along crossfade_curve; a slot with jingles_over plays
+-- its cadence jingles over the start of the next song, which is lowered
+-- by duck_db (as the news bed is under speech) over duck_attack_ms and
+-- raised again over duck_release_ms.
+ALTER TABLE slot ADD COLUMN crossfade_curve TEXT
+	CHECK (crossfade_curve IN ('equal-power', 'linear'));
+ALTER TABLE slot ADD COLUMN duck_db REAL CHECK (duck_db BETWEEN -40 AND 0);
+ALTER TABLE slot ADD COLUMN jingles_over INTEGER CHECK (jingles_over IN (0, 1));
+INSERT INTO setting(key, value) VALUES
+	('crossfade_ms', '3000'),
+	('crossfade_curve', 'equal-power'),
+	('duck_db', '-12'),
+	('duck_attack_ms', '200'),
+	('duck_release_ms', '800'),
+	('jingles_over', '0');
+-- The news bed now plays at news_bed_db between bulletins and duck_db
+-- lower under speech; -8 keeps the old -20 under speech.
+UPDATE setting SET value = '-8' WHERE key = 'news_bed_db' AND value = '-20';

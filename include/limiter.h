@@ -20,7 +20,7 @@ struct limiter;
 #define LIMITER_RELEASE_MS 150
 
 /* A limiter for interleaved float frames of channels (1 or 2) at rate,
- * holding true peaks to ceiling_dbtp (-20..0). 0 with *out, -ENOMEM or
+ * holding true peaks to ceiling_dbtp (-30..0). 0 with *out, -ENOMEM or
  * -ERR_INVALID. All memory is allocated here, none while processing. */
 int limiter_new(struct limiter **out, unsigned rate, unsigned channels,
                 double ceiling_dbtp);

@@ -25,7 +25,10 @@ struct output;
 #define PLAYER_PATH_MAX 4096
 #define PLAYER_TAG_MAX 256
 
-/* One item, as a feed hands it to the player. */
+/* One item, as a feed hands it to the player. A feed asks for the next
+ * item with the programme time at which the item on air reaches its end
+ * (or cue-out); asked before that, while there is still time to crossfade
+ * into it, the answer may then start up to xfade_ms earlier. */
 struct player_item {
 	char path[PLAYER_PATH_MAX];
 	char title[PLAYER_TAG_MAX];  /* "" to use the file's own tag */
@@ -44,6 +47,28 @@ struct player_item {
 	char bed[PLAYER_PATH_MAX];
 	float bed_gain;
 	bool bed_ends;
+	/* Sound (issue 5). Crossfade: the item after this one starts
+	 * xfade_ms before this one's end (its cue-out) when it allows it
+	 * (mix_in) and both are at least twice that long; 0: the next item
+	 * follows this one's end. The fades follow curve (enum
+	 * mixer_curve). */
+	int64_t xfade_ms;
+	int curve;
+	/* May start under the end of the item before, or carry an overlay:
+	 * music that nothing requires to start on time. */
+	bool mix_in;
+	/* Talk-over: this item (a jingle) plays over the start of the next
+	 * one if that one allows mix_in, which is lowered to duck_gain
+	 * (linear) over attack_ms first and raised again over release_ms
+	 * after this item ends. Otherwise it plays on its own. */
+	bool overlay;
+	/* Speech: lowers the bed under it to duck_gain, the same ramps. */
+	bool duck_bed;
+	float duck_gain;
+	int64_t attack_ms, release_ms;
+	/* For the feed's own log: the item's album and slot. */
+	char album[PLAYER_TAG_MAX];
+	char slot[PLAYER_TAG_MAX];
 };
 
 #define PLAYER_BED_FADE_MS 1000
@@ -63,8 +88,13 @@ struct player_feed {
 	/* Asked every tick while an item plays, with the programme time:
 	 * true fades the item out over PLAYER_INTERRUPT_FADE_MS and ends it
 	 * (ended_early), so the next item starts at once (breaking news).
-	 * Must be cheap. May be NULL. */
+	 * Asked only while one item plays alone (not during a crossfade or
+	 * an overlay). Must be cheap. May be NULL. */
 	bool (*interrupt)(void *ctx, int64_t at_ms);
+	/* The item was skipped for dead air (after failed()), at programme
+	 * time at_ms. May be NULL. */
+	void (*dead_air)(void *ctx, const struct player_item *item,
+	                 int64_t at_ms);
 	void *ctx;
 };
 
@@ -76,7 +106,9 @@ struct player_options {
 	bool realtime;       /* pace to the monotonic clock */
 	double max_seconds;  /* stop after this much audio; 0 for no limit */
 	int64_t start_ms;    /* programme time of the first frame (UTC ms) */
-	/* A true-peak limiter before the outputs, at ceiling_dbtp (-20..0):
+	/* A true-peak limiter before the outputs, at ceiling_dbtp (-20..0)
+	 * less PLAYER_CODEC_MARGIN_DB, room for the lossy encoder's own
+	 * overshoot (Vorbis adds up to ~1 dB of peak on dense music):
 	 * the audio then reaches the outputs limiter_latency() (~5 ms)
 	 * late. */
 	bool limiter;
@@ -88,6 +120,7 @@ struct player_options {
 	double dead_air_db;
 };
 
+#define PLAYER_CODEC_MARGIN_DB 1.0
 #define PLAYER_DEAD_AIR_MS_DEFAULT 5000
 #define PLAYER_DEAD_AIR_DB_DEFAULT -50.0
 

@@ -57,6 +57,18 @@ struct sched_item {
 	 * out to end exactly at start_ms + length_ms). */
 	int64_t length_ms;
 	bool cut;
+	/* Its end is planned against an event in view (cut, or the gap it
+	 * leaves is one a jingle fills or none): started early by a
+	 * crossfade, it would leave a hole before the event. */
+	bool pinned;
+	/* The sound of the slot in force (or the station's): music crosses
+	 * into music over xfade_ms along curve (enum mixer_curve); a
+	 * cadence jingle with over set plays over the next song's start,
+	 * which is lowered by duck_db. */
+	int64_t xfade_ms;
+	int curve;
+	double duck_db;
+	bool over;
 };
 
 /*
@@ -104,6 +116,10 @@ void sched_broken(struct sched *s, int64_t track_id);
  */
 void sched_set_news(struct sched *s, int (*pending)(void *ctx, int64_t at_ms),
                     void *ctx);
+
+/* Dead air twice in a row: until until_ms, every music pick comes from
+ * the fallback playlist (if there is one). */
+void sched_use_fallback(struct sched *s, int64_t until_ms);
 
 /* Frees; accepts NULL. */
 void sched_free(struct sched *s);

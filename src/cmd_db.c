@@ -43,7 +43,9 @@ static void usage(FILE *f)
 	    "  news_gap_ms, breaking_mode (now|after-item),\n"
 	    "  breaking_latency_s, bulletin_dir, bulletin_keep_days,\n"
 	    "  sound: loudness_target_lufs, loudness_max_gain_db,\n"
-	    "  limiter_ceiling_dbtp, dead_air_db, dead_air_s\n"
+	    "  limiter_ceiling_dbtp, dead_air_db, dead_air_s, crossfade_ms,\n"
+	    "  crossfade_curve (equal-power|linear), duck_db,\n"
+	    "  duck_attack_ms, duck_release_ms, jingles_over (0|1)\n"
 	    "  (negative values: db set KEY -- -23).\n"
 	    "Without --db: $PULSE_RADIO_DB, else ./pulse-radio.db.\n",
 	    f);
@@ -72,6 +74,11 @@ static const struct {
     {"dead_air_s", 0, 600, "seconds (0: never)"},
     {"breaking_latency_s", 1, 3600, "seconds"},
     {"bulletin_keep_days", 0, 36500, "days (0: keep for ever)"},
+    {"crossfade_ms", 0, 30000, "milliseconds (0: none)"},
+    {"duck_db", -40, 0, "dB (0 down to -40)"},
+    {"duck_attack_ms", 0, 10000, "milliseconds"},
+    {"duck_release_ms", 0, 10000, "milliseconds"},
+    {"jingles_over", 0, 1, "0 or 1"},
 };
 
 static const char *const playlist_keys[] = {
@@ -138,6 +145,16 @@ static int check_setting(struct store *st, const char *key, const char *value)
 			log_error("db set: %s must be an espeak-ng voice name "
 			          "such as en-gb or af, not '%s'",
 			          key, value);
+			return -ERR_INVALID;
+		}
+		return 0;
+	}
+	if (strcmp(key, "crossfade_curve") == 0) {
+		if (strcmp(value, "equal-power") != 0 &&
+		    strcmp(value, "linear") != 0) {
+			log_error("db set: crossfade_curve is 'equal-power' or "
+			          "'linear', not '%s'",
+			          value);
 			return -ERR_INVALID;
 		}
 		return 0;

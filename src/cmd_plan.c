@@ -72,13 +72,68 @@ static int forecast_pending(void *ctx, int64_t at_ms)
 	return bulletin_forecast(f->st, f->last_news_ms, at_ms, &est);
 }
 
+/* One line of the log; *last_yday: the day of the line before. */
+static int print_item(const struct sched_item *item, int64_t at,
+                      const char *zone, int *last_yday)
+{
+	int64_t len_s = (item->length_ms + 500) / 1000;
+	struct tm tm;
+	int rc = tu_local_tm(at / 1000, zone, &tm);
+
+	if (rc < 0)
+		return rc;
+	if (tm.tm_yday != *last_yday) {
+		printf("%s %04d-%02d-%02d\n", tu_day_name((tm.tm_wday + 6) % 7),
+		       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+		*last_yday = tm.tm_yday;
+	}
+	printf("%02d:%02d:%02d  %-16s  %-8s  %s%s%s  %lld:%02d%s\n", tm.tm_hour,
+	       tm.tm_min, tm.tm_sec, item->slot[0] ? item->slot : "-",
+	       kind_name(item->kind), item->artist,
+	       item->artist[0] ? " - " : "", item->title,
+	       (long long)(len_s / 60), (int)(len_s % 60),
+	       item->cut ? " (cut)" : "");
+	return 0;
+}
+
+/* The player's rules (player.c), for the times it will give: music
+ * crosses out over its slot's crossfade when not cut and at least twice
+ * as long; music that is not pinned to an event crosses in when at least
+ * twice as long, or carries a talk-over jingle when longer than the
+ * jingle and its ramps. */
+static bool mixes_out(const struct sched_item *it)
+{
+	return (it->kind == SCHED_MUSIC || it->kind == SCHED_FALLBACK) &&
+	       !it->cut && it->xfade_ms > 0 &&
+	       it->length_ms >= 2 * it->xfade_ms;
+}
+
+static bool mixes_in(const struct sched_item *it, int64_t need_ms)
+{
+	return (it->kind == SCHED_MUSIC || it->kind == SCHED_FALLBACK) &&
+	       !it->pinned && it->length_ms >= need_ms;
+}
+
+static int64_t setting_ms(struct store *st, const char *key, int64_t dflt)
+{
+	char buf[32], *end;
+	long v;
+
+	if (store_setting_get(st, key, buf, sizeof(buf)) < 0)
+		return dflt;
+	v = strtol(buf, &end, 10);
+	return end == buf || *end || v < 0 || v > 10000 ? dflt : v;
+}
+
 static int print_plan(struct store *st, const char *zone, int64_t from_ms,
                       int64_t to_ms)
 {
 	struct forecast fc = {.st = st};
 	struct sched *s = NULL;
-	struct sched_item *item = malloc(sizeof(*item));
-	int64_t at = from_ms;
+	struct sched_item *item = malloc(2 * sizeof(*item)), *under = item + 1;
+	int64_t at = from_ms, xf = 0; /* xf: the crossfade out of the last */
+	int64_t attack = setting_ms(st, "duck_attack_ms", 200);
+	int64_t release = setting_ms(st, "duck_release_ms", 800);
 	int last_yday = -1, rc;
 
 	if (!item) {
@@ -89,9 +144,6 @@ static int print_plan(struct store *st, const char *zone, int64_t from_ms,
 	if (rc == 0)
 		sched_set_news(s, forecast_pending, &fc);
 	for (long n = 0; rc == 0 && at < to_ms && n < PLAN_MAX_ITEMS; n++) {
-		int64_t len_s;
-		struct tm tm;
-
 		rc = sched_next(s, at, item);
 		if (rc < 0)
 			break;
@@ -104,23 +156,34 @@ static int print_plan(struct store *st, const char *zone, int64_t from_ms,
 			         n_due == 1 ? "" : "s");
 			fc.last_news_ms = at;
 		}
-		rc = tu_local_tm(at / 1000, zone, &tm);
-		if (rc < 0)
-			break;
-		if (tm.tm_yday != last_yday) {
-			printf("%s %04d-%02d-%02d\n",
-			       tu_day_name((tm.tm_wday + 6) % 7),
-			       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-			last_yday = tm.tm_yday;
+		if (item->kind == SCHED_JINGLE && item->over) {
+			/* Talk-over: the song it goes over starts with it. */
+			rc = sched_next(s, at, under);
+			if (rc < 0)
+				break;
+			if (mixes_in(under,
+			             attack + item->length_ms + release)) {
+				rc = print_item(under, at, zone, &last_yday);
+				if (rc == 0)
+					rc = print_item(item, at + attack, zone,
+					                &last_yday);
+				at += under->length_ms > 0 ? under->length_ms
+				                           : 1000;
+				xf = mixes_out(under) ? under->xfade_ms : 0;
+				continue;
+			}
+			/* Nothing to go over: one after the other. */
+			rc = print_item(item, at, zone, &last_yday);
+			at += item->length_ms > 0 ? item->length_ms : 1000;
+			*item = *under;
+			xf = 0;
 		}
-		len_s = (item->length_ms + 500) / 1000;
-		printf("%02d:%02d:%02d  %-16s  %-8s  %s%s%s  %lld:%02d%s\n",
-		       tm.tm_hour, tm.tm_min, tm.tm_sec,
-		       item->slot[0] ? item->slot : "-", kind_name(item->kind),
-		       item->artist, item->artist[0] ? " - " : "", item->title,
-		       (long long)(len_s / 60), (int)(len_s % 60),
-		       item->cut ? " (cut)" : "");
+		if (rc == 0 && xf && !item->over && mixes_in(item, 2 * xf))
+			at -= xf;
+		if (rc == 0)
+			rc = print_item(item, at, zone, &last_yday);
 		at += item->length_ms > 0 ? item->length_ms : 1000;
+		xf = mixes_out(item) ? item->xfade_ms : 0;
 	}
 	sched_free(s);
 	free(item);

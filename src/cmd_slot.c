@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,13 +40,17 @@ struct slot_def {
 	char id_mode[16];
 	char news_mode[16];
 	int64_t bed_id; /* music under the news, 0: none */
+	/* Sound; "", NAN, -1: the station's setting. */
+	char curve[16];
+	double duck_db;
+	int jingles_over;
 };
 
 /* Options of add and edit, as given (NULL if not). */
 struct slot_opts {
 	const char *days, *start, *end, *playlist, *jingles, *jingle_every,
 	    *news, *crossfade_ms, *mode, *tolerance, *ids, *id_mode, *news_mode,
-	    *news_bed;
+	    *news_bed, *curve, *duck_db, *jingles_over;
 };
 
 static void usage(FILE *f)
@@ -76,7 +81,16 @@ static void usage(FILE *f)
 	    "(default hard)\n"
 	    "  --news-bed NAME      music from NAME under the news (\"\" : "
 	    "dry news)\n"
-	    "  --crossfade-ms N     0..30000 (default 3000)\n"
+	    "  --crossfade-ms N     0..30000 (default: the crossfade_ms "
+	    "setting, 3000)\n"
+	    "  --curve equal-power|linear|default   the crossfade's shape\n"
+	    "  --jingles-over on|off|default   jingles over the start of the "
+	    "next song\n"
+	    "  --duck-db N|default  how far music goes down under a "
+	    "jingle over it\n"
+	    "                       or the news bed under speech (-40..0)\n"
+	    "                       default: the station's settings "
+	    "(pulse-radio db get)\n"
 	    "  --mode hard|soft|not-before   how the slot starts (default "
 	    "soft)\n"
 	    "  --tolerance S        seconds a not-before start may be late "
@@ -185,6 +199,49 @@ static int apply_opts(const char *what, const struct slot_opts *o,
 		log_error("%s: bad --crossfade-ms '%s' (0..30000)", what,
 		          o->crossfade_ms);
 		return -ERR_INVALID;
+	}
+	if (o->curve) {
+		if (strcmp(o->curve, "default") == 0) {
+			def->curve[0] = '\0';
+		} else if (strcmp(o->curve, "equal-power") == 0 ||
+		           strcmp(o->curve, "linear") == 0) {
+			snprintf(def->curve, sizeof(def->curve), "%s",
+			         o->curve);
+		} else {
+			log_error("%s: bad --curve '%s' (equal-power, linear "
+			          "or default)",
+			          what, o->curve);
+			return -ERR_INVALID;
+		}
+	}
+	if (o->jingles_over) {
+		if (strcmp(o->jingles_over, "default") == 0)
+			def->jingles_over = -1;
+		else if (strcmp(o->jingles_over, "on") == 0)
+			def->jingles_over = 1;
+		else if (strcmp(o->jingles_over, "off") == 0)
+			def->jingles_over = 0;
+		else {
+			log_error("%s: bad --jingles-over '%s' (on, off or "
+			          "default)",
+			          what, o->jingles_over);
+			return -ERR_INVALID;
+		}
+	}
+	if (o->duck_db) {
+		char *end;
+		double v = strtod(o->duck_db, &end);
+
+		if (strcmp(o->duck_db, "default") == 0) {
+			def->duck_db = (double)NAN;
+		} else if (end == o->duck_db || *end || !(v >= -40 && v <= 0)) {
+			log_error("%s: bad --duck-db '%s' (dB, -40..0, or "
+			          "default)",
+			          what, o->duck_db);
+			return -ERR_INVALID;
+		} else {
+			def->duck_db = v;
+		}
 	}
 	if (o->tolerance &&
 	    cmd_parse_count(o->tolerance, 86400, &def->tolerance_s) < 0) {
@@ -336,15 +393,16 @@ static int write_slot(struct store *st, const struct slot_def *def)
 	    "INSERT INTO slot(name, days, start_min, end_min, playlist_id, "
 	    "jingle_playlist_id, jingle_every, news_minutes, crossfade_ms, "
 	    "start_mode, tolerance_s, id_playlist_id, id_mode, news_mode, "
-	    "news_bed_playlist_id) "
+	    "news_bed_playlist_id, crossfade_curve, duck_db, jingles_over) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13, ?14, "
-	    "?15, ?16)";
+	    "?15, ?16, ?17, ?18, ?19)";
 	static const char update_sql[] =
 	    "UPDATE slot SET name = ?1, days = ?2, start_min = ?3, end_min = "
 	    "?4, playlist_id = ?5, jingle_playlist_id = ?6, jingle_every = ?7, "
 	    "news_minutes = ?8, crossfade_ms = ?9, start_mode = ?10, "
 	    "tolerance_s = ?11, id_playlist_id = ?13, id_mode = ?14, "
-	    "news_mode = ?15, news_bed_playlist_id = ?16 WHERE id = ?12";
+	    "news_mode = ?15, news_bed_playlist_id = ?16, crossfade_curve = "
+	    "?17, duck_db = ?18, jingles_over = ?19 WHERE id = ?12";
 	sqlite3_stmt *stmt;
 	int rc;
 
@@ -377,6 +435,12 @@ static int write_slot(struct store *st, const struct slot_def *def)
 		sqlite3_bind_int64(stmt, 16, def->bed_id);
 	else
 		sqlite3_bind_null(stmt, 16);
+	if (def->curve[0])
+		sqlite3_bind_text(stmt, 17, def->curve, -1, SQLITE_TRANSIENT);
+	if (!isnan(def->duck_db))
+		sqlite3_bind_double(stmt, 18, def->duck_db);
+	if (def->jingles_over >= 0)
+		sqlite3_bind_int(stmt, 19, def->jingles_over);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_CONSTRAINT) {
 		log_error("slot: a slot named '%s' already exists", def->name);
@@ -401,8 +465,9 @@ static int load_slot(struct store *st, const char *what, const char *name,
 	                       "jingle_every, news_minutes, crossfade_ms, "
 	                       "start_mode, tolerance_s, "
 	                       "coalesce(id_playlist_id, 0), id_mode, "
-	                       "news_mode, coalesce(news_bed_playlist_id, 0) "
-	                       "FROM slot "
+	                       "news_mode, coalesce(news_bed_playlist_id, 0), "
+	                       "coalesce(crossfade_curve, ''), duck_db, "
+	                       "coalesce(jingles_over, -1) FROM slot "
 	                       "WHERE name = ?1",
 	                       -1, &stmt, NULL) != SQLITE_OK)
 		return db_fail(st);
@@ -429,6 +494,12 @@ static int load_slot(struct store *st, const char *what, const char *name,
 		snprintf(def->news_mode, sizeof(def->news_mode), "%s",
 		         (const char *)sqlite3_column_text(stmt, 13));
 		def->bed_id = sqlite3_column_int64(stmt, 14);
+		snprintf(def->curve, sizeof(def->curve), "%s",
+		         (const char *)sqlite3_column_text(stmt, 15));
+		def->duck_db = sqlite3_column_type(stmt, 16) == SQLITE_NULL
+		                   ? (double)NAN
+		                   : sqlite3_column_double(stmt, 16);
+		def->jingles_over = sqlite3_column_int(stmt, 17);
 		rc = 0;
 	} else if (rc == SQLITE_DONE) {
 		log_error("%s: no slot '%s' (see: pulse-radio slot list)", what,
@@ -450,8 +521,15 @@ static int do_save(struct store *st, const char *name,
 	struct slot_def def = {.crossfade_ms = 3000,
 	                       .mode = "soft",
 	                       .id_mode = "hard",
-	                       .news_mode = "hard"};
+	                       .news_mode = "hard",
+	                       .duck_db = (double)NAN,
+	                       .jingles_over = -1};
+	char dflt[16];
 	int rc;
+
+	/* A new slot crosses as the station does. */
+	if (store_setting_get(st, "crossfade_ms", dflt, sizeof(dflt)) == 0)
+		cmd_parse_count(dflt, 30000, &def.crossfade_ms);
 
 	if (!edit && (!o->days || !o->start || !o->end || !o->playlist)) {
 		log_error("slot add: --days, --start, --end and --playlist "
@@ -534,8 +612,16 @@ static void print_entry(sqlite3_stmt *stmt, int d)
 	if (news && news[0])
 		printf(", news at %s (%s)", news,
 		       (const char *)sqlite3_column_text(stmt, 13));
-	printf(", crossfade %d ms, %s start", sqlite3_column_int(stmt, 8),
-	       (const char *)sqlite3_column_text(stmt, 9));
+	printf(", crossfade %d ms", sqlite3_column_int(stmt, 8));
+	if (sqlite3_column_text(stmt, 14))
+		printf(" %s", (const char *)sqlite3_column_text(stmt, 14));
+	if (sqlite3_column_type(stmt, 15) != SQLITE_NULL)
+		printf(", duck %g dB", sqlite3_column_double(stmt, 15));
+	if (sqlite3_column_type(stmt, 16) != SQLITE_NULL)
+		printf(", jingles %s", sqlite3_column_int(stmt, 16)
+		                           ? "over songs"
+		                           : "between songs");
+	printf(", %s start", (const char *)sqlite3_column_text(stmt, 9));
 	if (sqlite3_column_int(stmt, 10))
 		printf(" (tolerance %d s)", sqlite3_column_int(stmt, 10));
 	if (sqlite3_column_text(stmt, 11))
@@ -555,7 +641,8 @@ static int do_list(struct store *st)
 	        "SELECT s.name, s.days, s.start_min, s.end_min, p.name, "
 	        "j.name, "
 	        "s.jingle_every, s.news_minutes, s.crossfade_ms, s.start_mode, "
-	        "s.tolerance_s, i.name, s.id_mode, s.news_mode FROM slot s "
+	        "s.tolerance_s, i.name, s.id_mode, s.news_mode, "
+	        "s.crossfade_curve, s.duck_db, s.jingles_over FROM slot s "
 	        "JOIN "
 	        "playlist p "
 	        "ON p.id = s.playlist_id LEFT JOIN playlist j ON j.id = "
@@ -598,6 +685,9 @@ int cmd_slot(int argc, char **argv)
 	    {"id-mode", required_argument, NULL, 'I'},
 	    {"news-mode", required_argument, NULL, 'N'},
 	    {"news-bed", required_argument, NULL, 'B'},
+	    {"curve", required_argument, NULL, 'C'},
+	    {"duck-db", required_argument, NULL, 'k'},
+	    {"jingles-over", required_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -663,6 +753,15 @@ int cmd_slot(int argc, char **argv)
 			break;
 		case 'B':
 			o.news_bed = optarg;
+			break;
+		case 'C':
+			o.curve = optarg;
+			break;
+		case 'k':
+			o.duck_db = optarg;
+			break;
+		case 'o':
+			o.jingles_over = optarg;
 			break;
 		case 'h':
 			usage(stdout);

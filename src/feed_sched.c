@@ -13,6 +13,7 @@
 #include "feed_sched.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,39 @@ struct feed_sched {
 	bool threaded;
 	int64_t cur_end_ms; /* planned end of the item on air, 0: unknown */
 	struct loudness_cfg loud;
+	int64_t attack_ms, release_ms; /* duck_attack_ms, duck_release_ms */
+	int dead_in_a_row;             /* items skipped for dead air */
 };
+
+/* Dead air this many times in a row: the fallback playlist for a while. */
+#define DEAD_AIR_SWITCH 2
+#define DEAD_AIR_FALLBACK_MS (15 * 60 * 1000)
+
+static int64_t setting_ms(struct store *st, const char *key, int64_t dflt)
+{
+	char buf[32], *end;
+	long v;
+
+	if (store_setting_get(st, key, buf, sizeof(buf)) < 0)
+		return dflt;
+	v = strtol(buf, &end, 10);
+	return end == buf || *end || v < 0 || v > 10000 ? dflt : v;
+}
+
+static void sound_load(struct feed_sched *fs)
+{
+	loudness_cfg_load(fs->st, &fs->loud);
+	fs->attack_ms = setting_ms(fs->st, "duck_attack_ms", 200);
+	fs->release_ms = setting_ms(fs->st, "duck_release_ms", 800);
+}
+
+/* The ducking of item, from the slot's level and the station's ramps. */
+static void duck(struct feed_sched *fs, struct player_item *item, double db)
+{
+	item->duck_gain = (float)pow(10.0, db / 20.0);
+	item->attack_ms = fs->attack_ms;
+	item->release_ms = fs->release_ms;
+}
 
 static long long data_version(struct feed_sched *fs)
 {
@@ -97,6 +130,10 @@ static int next_news(struct feed_sched *fs, int64_t at_ms,
 	snprintf(item->bed, sizeof(item->bed), "%s", fs->news->bed);
 	item->bed_gain = fs->news->bed_gain;
 	item->bed_ends = last;
+	/* Speech lowers the bed; the jingles of the block do not. */
+	item->duck_bed = it.bulletin_id != 0;
+	duck(fs, item, fs->cur.duck_db);
+	snprintf(item->slot, sizeof(item->slot), "%s", fs->cur.slot);
 	snprintf(fs->cur.title, sizeof(fs->cur.title), "%s", it.title);
 	snprintf(fs->cur.artist, sizeof(fs->cur.artist), "%s", it.artist);
 	fs->cur.album[0] = '\0';
@@ -119,7 +156,7 @@ static int next(void *ctx, int64_t at_ms, struct player_item *item)
 			log_info("schedule reloaded");
 		if (fs->news)
 			feed_news_load(fs->news, fs->st);
-		loudness_cfg_load(fs->st, &fs->loud);
+		sound_load(fs);
 		fs->data_version = v;
 	}
 	if (fs->nr && !fs->threaded)
@@ -152,6 +189,17 @@ static int next(void *ctx, int64_t at_ms, struct player_item *item)
 	item->fade_out = fs->cur.cut;
 	item->id = fs->cur.track_id;
 	item->gain = loudness_gain(fs->cur.loudness_lufs, &fs->loud);
+	snprintf(item->album, sizeof(item->album), "%s", fs->cur.album);
+	snprintf(item->slot, sizeof(item->slot), "%s", fs->cur.slot);
+	if (fs->cur.kind == SCHED_MUSIC || fs->cur.kind == SCHED_FALLBACK) {
+		/* Music crosses into music, unless its end is planned
+		 * against an event. */
+		item->xfade_ms = fs->cur.cut ? 0 : fs->cur.xfade_ms;
+		item->mix_in = !fs->cur.pinned;
+	}
+	item->curve = fs->cur.curve;
+	item->overlay = fs->cur.over;
+	duck(fs, item, fs->cur.duck_db);
 	fs->cur_end_ms = at_ms + fs->cur.length_ms;
 	return 0;
 }
@@ -174,7 +222,22 @@ static void failed(void *ctx, const struct player_item *item)
 {
 	struct feed_sched *fs = ctx;
 
-	sched_broken(fs->sched, item->id);
+	if (item->id > 0)
+		sched_broken(fs->sched, item->id);
+}
+
+static void dead_air(void *ctx, const struct player_item *item, int64_t at_ms)
+{
+	struct feed_sched *fs = ctx;
+
+	(void)item;
+	if (++fs->dead_in_a_row < DEAD_AIR_SWITCH)
+		return;
+	log_warn("dead air %d times in a row: music from the fallback "
+	         "playlist for %d minutes",
+	         fs->dead_in_a_row, DEAD_AIR_FALLBACK_MS / 60000);
+	sched_use_fallback(fs->sched, at_ms + DEAD_AIR_FALLBACK_MS);
+	fs->dead_in_a_row = 0;
 }
 
 static void aired(void *ctx, const struct player_item *item, int64_t at_ms,
@@ -192,13 +255,15 @@ static void aired(void *ctx, const struct player_item *item, int64_t at_ms,
 		    .ended_early = ended_early,
 		    .path = item->path,
 		    .title = item->title,
-		    .slot = fs->cur.slot,
+		    .slot = item->slot,
 		};
 
 		feed_news_aired(fs->news, -item->id, fs->log_asrun, &a,
 		                at_ms + dur_ms);
 		return;
 	}
+	if (dur_ms > 0 && !ended_early)
+		fs->dead_in_a_row = 0;
 	if (!fs->log_asrun)
 		return;
 	tu_format_utc(at_ms, started, sizeof(started));
@@ -210,10 +275,10 @@ static void aired(void *ctx, const struct player_item *item, int64_t at_ms,
 	else
 		sqlite3_bind_null(ins, 4);
 	sqlite3_bind_text(ins, 5, item->path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 6, fs->cur.title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 7, fs->cur.artist, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 8, fs->cur.album, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 9, fs->cur.slot, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 6, item->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 7, item->artist, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 8, item->album, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 9, item->slot, -1, SQLITE_STATIC);
 	rc = sqlite3_step(ins);
 	sqlite3_reset(ins);
 	if (rc == SQLITE_DONE) {
@@ -261,9 +326,10 @@ int feed_sched_new(struct feed_sched **out, struct store *st, bool log_asrun,
 	if (rc < 0)
 		goto fail;
 	fs->data_version = data_version(fs);
-	loudness_cfg_load(st, &fs->loud);
+	sound_load(fs);
 	*feed = (struct player_feed){.next = next,
 	                             .failed = failed,
+	                             .dead_air = dead_air,
 	                             .aired = aired,
 	                             .interrupt = interrupt,
 	                             .ctx = fs};

@@ -64,7 +64,7 @@ int limiter_new(struct limiter **out, unsigned rate, unsigned channels,
 	struct limiter *l;
 
 	if (channels < 1 || channels > 2 || rate < 1000 || ceiling_dbtp > 0 ||
-	    ceiling_dbtp < -20)
+	    ceiling_dbtp < -30)
 		return -ERR_INVALID;
 	l = calloc(1, sizeof(*l));
 	if (!l)

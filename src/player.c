@@ -20,6 +20,7 @@
 #include "err.h"
 #include "limiter.h"
 #include "log.h"
+#include "mixer.h"
 #include "output.h"
 #include "source.h"
 
@@ -31,23 +32,37 @@
 /* This many items in a row that fail to open: the feed has nothing. */
 #define MAX_FAILS_IN_A_ROW 100
 
-/* The music bed under the items that name it. */
-struct bed {
-	struct source *src;
-	char path[PLAYER_PATH_MAX];
-	unsigned long long frames; /* played since it started */
-	float *buf;                /* one block */
-};
+/* Decks: two for items (one fading out, one fading in), the overlay, the
+ * bed. */
+enum { DECK_A, DECK_B, DECK_OVERLAY, DECK_BED };
 
-/* The item on air. */
+/* An item: fetched (src open, waiting), or on its deck (live). */
 struct onair {
-	struct source *src;
+	struct source *src; /* fetched, not started; the mixer owns it after */
+	bool live;
+	unsigned deck;
 	struct player_item item;
 	int64_t start_ms;             /* programme time of its first frame */
 	unsigned long long frames;    /* sent so far */
 	unsigned long long limit;     /* frames it may play; 0: to its end */
 	unsigned long long fade_from; /* frame where the fade-out starts */
-	bool interrupted;             /* cut short by the feed */
+	bool interrupted;             /* cut short */
+	unsigned long long wait;      /* an overlay: frames until it starts */
+};
+
+/* Everything the loop works with. */
+struct play {
+	const struct player_feed *feed;
+	const struct player_options *opt;
+	struct output **outs;
+	size_t *n_outs;
+	struct mixer *mix;
+	struct player_stats st;
+	size_t block;
+	unsigned ch, rate;
+	struct onair cur, nxt, ovl;
+	float bed_duck; /* where the bed's duck envelope is going */
+	float *buf;
 };
 
 static long long mono_ns(void)
@@ -125,15 +140,15 @@ static int skip_frames(struct source *src, float *buf, size_t block,
 }
 
 /* The tags that go on air: the feed's, else the file's, else its name. */
-static void item_tags(struct onair *a, char *title, size_t title_len,
-                      const char **artist)
+static void item_tags(struct onair *a, struct source *src, char *title,
+                      size_t title_len, const char **artist)
 {
 	const char *path = a->item.path, *base = strrchr(path, '/');
 
 	if (a->item.title[0])
 		snprintf(title, title_len, "%s", a->item.title);
-	else if (source_title(a->src)[0])
-		snprintf(title, title_len, "%s", source_title(a->src));
+	else if (source_title(src)[0])
+		snprintf(title, title_len, "%s", source_title(src));
 	else {
 		char *dot;
 
@@ -144,33 +159,35 @@ static void item_tags(struct onair *a, char *title, size_t title_len,
 		if (dot && dot != title)
 			*dot = '\0';
 	}
-	*artist = a->item.artist[0] ? a->item.artist : source_artist(a->src);
+	*artist = a->item.artist[0] ? a->item.artist : source_artist(src);
 }
 
-/* Opens the next item that opens; 0, 1 at the feed's end, or <0. */
-static int start_item(const struct player_feed *feed, struct onair *a,
-                      int64_t at_ms, const struct player_options *opt,
-                      float *buf, size_t block, struct player_stats *st)
+/* Fetches the next item that opens into a (not started): 0, 1 at the
+ * feed's end, or <0. at_ms: when it is due to start. */
+static int fetch(struct play *p, struct onair *a, int64_t at_ms)
 {
+	const struct player_feed *feed = p->feed;
+	unsigned rate = p->rate;
+
 	for (int fails = 0; fails < MAX_FAILS_IN_A_ROW; fails++) {
 		int rc = feed->next(feed->ctx, at_ms, &a->item);
 
 		if (rc != 0)
 			return rc;
 		/* source_open logs why it failed, once. */
-		if (source_open(&a->src, a->item.path, &opt->fmt) == 0) {
+		if (source_open(&a->src, a->item.path, &p->opt->fmt) == 0) {
 			unsigned long long cue =
 			    a->item.cue_in_ms > 0
-			        ? ms_to_frames(a->item.cue_in_ms, opt->fmt.rate)
+			        ? ms_to_frames(a->item.cue_in_ms, rate)
 			        : 0;
 
-			if (skip_frames(a->src, buf, block, cue) == 0)
+			if (skip_frames(a->src, p->buf, p->block, cue) == 0)
 				break;
 			log_warn("%s: ends before its cue-in", a->item.path);
 			source_close(a->src);
 			a->src = NULL;
 		}
-		st->skipped++;
+		p->st.skipped++;
 		if (feed->failed)
 			feed->failed(feed->ctx, &a->item);
 	}
@@ -179,16 +196,15 @@ static int start_item(const struct player_feed *feed, struct onair *a,
 		          MAX_FAILS_IN_A_ROW);
 		return -ERR_EMPTY;
 	}
-	a->start_ms = at_ms;
+	a->live = false;
 	a->frames = 0;
-	a->limit = a->item.length_ms >= 0
-	               ? ms_to_frames(a->item.length_ms, opt->fmt.rate)
-	               : 0;
+	a->limit =
+	    a->item.length_ms >= 0 ? ms_to_frames(a->item.length_ms, rate) : 0;
 	a->fade_from = 0;
 	a->interrupted = false;
+	a->wait = 0;
 	if (a->item.fade_out && a->limit) {
-		unsigned long long fade =
-		    ms_to_frames(FADE_OUT_MS, opt->fmt.rate);
+		unsigned long long fade = ms_to_frames(FADE_OUT_MS, rate);
 
 		if (fade > a->limit / 2)
 			fade = a->limit / 2;
@@ -197,79 +213,195 @@ static int start_item(const struct player_feed *feed, struct onair *a,
 	return 0;
 }
 
-/* Fades the frames of buf that lie past the item's fade start. */
-static void apply_fade(const struct onair *a, float *buf, size_t n,
-                       unsigned channels)
+static int64_t now_ms(const struct play *p)
 {
-	unsigned long long len = a->limit - a->fade_from;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned long long pos = a->frames + i;
-		float g;
-
-		if (pos < a->fade_from)
-			continue;
-		g = 1.0f - (float)(pos - a->fade_from) / (float)len;
-		for (unsigned c = 0; c < channels; c++)
-			buf[i * channels + c] *= g * g;
-	}
+	return p->opt->start_ms + frames_to_ms(p->st.frames, p->rate);
 }
 
-static void bed_close(struct bed *b)
+static float item_level(const struct play *p, const struct player_item *it)
 {
-	source_close(b->src);
-	b->src = NULL;
-	b->path[0] = '\0';
+	/* Measured for stereo; mono loses 3 dB of it. */
+	if (it->gain > 0)
+		return it->gain * (p->ch == 1 ? 1.4125f : 1.0f);
+	return 1.0f;
 }
 
-/* Mixes the bed that a's item names under the n frames in buf. A bed
- * that ends starts again; one that cannot be read is dropped (logged by
- * the source). */
-static void bed_mix(struct bed *b, const struct onair *a, float *buf, size_t n,
-                    const struct player_options *opt)
+/* The bed that the item on air names: kept if it is the same, started
+ * (faded in) if new, stopped if the item names none; ducked under
+ * speech. */
+static void bed_follow(struct play *p, const struct player_item *it)
 {
-	unsigned ch = opt->fmt.channels, rate = opt->fmt.rate;
-	unsigned long long fade = ms_to_frames(PLAYER_BED_FADE_MS, rate);
-	size_t got = 0;
+	unsigned long long fade = ms_to_frames(PLAYER_BED_FADE_MS, p->rate);
+	float duck = it->duck_bed ? it->duck_gain : 1.0f;
 
-	if (!b->src || strcmp(b->path, a->item.bed) != 0) {
-		bed_close(b);
-		if (source_open(&b->src, a->item.bed, &opt->fmt) < 0)
-			return;
-		snprintf(b->path, sizeof(b->path), "%s", a->item.bed);
-		b->frames = 0;
-	}
-	for (int again = 0; got < n && again < 2;) {
-		long r = source_read(b->src, b->buf + got * ch, n - got);
-
-		if (r > 0) {
-			got += (size_t)r;
-			continue;
-		}
-		/* The end: from the top (once per block), or give up. */
-		source_close(b->src);
-		b->src = NULL;
-		again++;
-		if (r < 0 || source_open(&b->src, b->path, &opt->fmt) < 0)
-			break;
-	}
-	if (!b->src) {
-		bed_close(b);
+	if (!it->bed[0]) {
+		mixer_clear(p->mix, DECK_BED);
 		return;
 	}
-	for (size_t i = 0; i < got; i++) {
-		unsigned long long pos = a->frames + i, end = a->limit;
-		float g = a->item.bed_gain;
-
-		if (b->frames + i < fade)
-			g *= (float)(b->frames + i) / (float)fade;
-		if (a->item.bed_ends && end && pos + fade > end)
-			g *=
-			    pos < end ? (float)(end - pos) / (float)fade : 0.0f;
-		for (unsigned c = 0; c < ch; c++)
-			buf[i * ch + c] += b->buf[i * ch + c] * g;
+	if (!mixer_live(p->mix, DECK_BED) ||
+	    strcmp(mixer_loop_path(p->mix, DECK_BED), it->bed) != 0) {
+		/* The source logged why, if it cannot open. */
+		if (mixer_load_loop(p->mix, DECK_BED, it->bed, it->bed_gain,
+		                    0.0f) < 0)
+			return;
+		mixer_ramp(p->mix, DECK_BED, MIXER_FADE, 1.0f, fade,
+		           MIXER_LINEAR);
+		p->bed_duck = 1.0f;
 	}
-	b->frames += got;
+	if (duck != p->bed_duck) {
+		bool down = duck < p->bed_duck;
+
+		mixer_ramp(p->mix, DECK_BED, MIXER_DUCK, duck,
+		           ms_to_frames(down ? it->attack_ms : it->release_ms,
+		                        p->rate),
+		           MIXER_DB);
+		p->bed_duck = duck;
+	}
+}
+
+/* Puts a (fetched) on a free item deck, live from now at fade. */
+static void go_live(struct play *p, struct onair *a, float fade, bool announce)
+{
+	char title[PLAYER_TAG_MAX];
+	const char *artist;
+
+	a->deck = mixer_live(p->mix, DECK_A) ? DECK_B : DECK_A;
+	if (a == &p->ovl)
+		a->deck = DECK_OVERLAY;
+	item_tags(a, a->src, title, sizeof(title), &artist);
+	log_info("%s: %s%s%s (%s)", a == &p->ovl ? "over it" : "on air", artist,
+	         artist[0] ? " - " : "", title, a->item.path);
+	if (announce)
+		for (size_t i = 0; i < *p->n_outs; i++)
+			out_begin_item(p->outs[i], title, artist);
+	mixer_load(p->mix, a->deck, a->src, item_level(p, &a->item), fade);
+	a->src = NULL;
+	a->live = true;
+	a->start_ms = now_ms(p);
+	p->st.items++;
+}
+
+/* Whether a, not yet started, may be carried under overlay o or fade in
+ * over fade frames: music of a known length, long enough. */
+static bool can_mix_in(const struct onair *a, unsigned long long need)
+{
+	return a->item.mix_in && !a->item.overlay && a->limit &&
+	       a->limit >= need;
+}
+
+static void clear(struct onair *a)
+{
+	source_close(a->src);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Starts the fetched item nxt as the item on air, now. An overlay first
+ * fetches the item it goes over: that one goes on air, lowered over the
+ * attack time, and the overlay starts when it is down. */
+static int begin_next(struct play *p)
+{
+	struct onair *n = &p->nxt;
+	int rc;
+
+	if (n->item.overlay && !p->ovl.live && !p->ovl.src) {
+		struct onair carrier = {0};
+		unsigned long long attack =
+		    ms_to_frames(n->item.attack_ms, p->rate);
+
+		rc = fetch(p, &carrier, now_ms(p));
+		if (rc != 0) {
+			clear(n);
+			return rc;
+		}
+		if (can_mix_in(&carrier,
+		               attack +
+		                   ms_to_frames(n->item.length_ms, p->rate) +
+		                   ms_to_frames(n->item.release_ms, p->rate))) {
+			p->ovl = *n;
+			p->ovl.wait = attack;
+			memset(n, 0, sizeof(*n));
+			p->cur = carrier;
+			go_live(p, &p->cur, 1.0f, true);
+			mixer_ramp(p->mix, p->cur.deck, MIXER_DUCK,
+			           p->ovl.item.duck_gain, attack, MIXER_DB);
+			bed_follow(p, &p->cur.item);
+			return 0;
+		}
+		/* Nothing to go over: the jingle alone, then that item. */
+		p->cur = *n;
+		*n = carrier;
+		go_live(p, &p->cur, 1.0f, true);
+		bed_follow(p, &p->cur.item);
+		return 0;
+	}
+	p->cur = *n;
+	memset(n, 0, sizeof(*n));
+	go_live(p, &p->cur, 1.0f, true);
+	bed_follow(p, &p->cur.item);
+	return 0;
+}
+
+/* At the mix point of the item on air: fetch what follows (asked for
+ * the time the item on air ends) and, if both allow it, start it under
+ * the end of this one. */
+static int mix_point(struct play *p)
+{
+	struct onair *c = &p->cur, *n = &p->nxt;
+	unsigned long long left = c->limit - c->frames;
+	int rc = fetch(p, n, c->start_ms + frames_to_ms(c->limit, p->rate));
+
+	if (rc != 0)
+		return rc;
+	if (!can_mix_in(n, 2 * left))
+		return 0; /* it waits for the end */
+	go_live(p, n, 0.0f, true);
+	mixer_ramp(p->mix, n->deck, MIXER_FADE, 1.0f, left, c->item.curve);
+	mixer_ramp(p->mix, c->deck, MIXER_FADE, 0.0f, left, c->item.curve);
+	return 0;
+}
+
+/* Whether the item on air may cross into the next one, where it is:
+ * a crossfade out needs a known end, a length of twice the fade, no
+ * fade-out of its own, and nothing fetched yet. */
+static bool mixes_out(const struct play *p, unsigned long long *mix_at)
+{
+	const struct onair *c = &p->cur;
+	unsigned long long xf = ms_to_frames(c->item.xfade_ms, p->rate);
+
+	if (!c->live || !xf || !c->limit || c->item.fade_out ||
+	    c->interrupted || p->nxt.src || p->nxt.live || c->limit < 2 * xf)
+		return false;
+	*mix_at = c->limit - xf;
+	return true;
+}
+
+/* Frames from now until the mix point, or 0 when none is ahead. */
+static unsigned long long until_mix(const struct play *p)
+{
+	unsigned long long at;
+
+	if (!mixes_out(p, &at) || p->cur.frames >= at)
+		return 0;
+	return at - p->cur.frames;
+}
+
+static bool at_mix_point(const struct play *p)
+{
+	unsigned long long at;
+
+	return mixes_out(p, &at) && p->cur.frames == at;
+}
+
+static void end_item(struct play *p, struct onair *a, bool early)
+{
+	const struct player_feed *feed = p->feed;
+
+	if (feed->aired && a->frames > 0)
+		feed->aired(feed->ctx, &a->item, a->start_ms,
+		            frames_to_ms(a->frames, p->rate), early);
+	if (a->live)
+		mixer_clear(p->mix, a->deck);
+	clear(a);
 }
 
 /* Counts the frames of programme below floor (a peak level) in *quiet:
@@ -296,169 +428,261 @@ static bool dead_air(const struct onair *a, const float *buf, size_t n,
 	return true;
 }
 
-/* Ends the item on air after a fade from here. */
-static void interrupt(struct onair *a, unsigned rate)
+/* Ends the item on air after a fade of fade_ms from here. */
+static void fade_now(struct play *p, struct onair *a, int64_t fade_ms)
 {
-	unsigned long long fade = ms_to_frames(PLAYER_INTERRUPT_FADE_MS, rate);
+	unsigned long long fade = ms_to_frames(fade_ms, p->rate);
 
 	if (a->limit && a->limit - a->frames <= fade)
 		return; /* it ends sooner anyway */
+	a->interrupted = true;
 	a->fade_from = a->frames;
 	a->limit = a->frames + fade;
-	a->interrupted = true;
-	log_info("%s: faded out for what comes next", a->item.path);
+	mixer_ramp(p->mix, a->deck, MIXER_FADE, 0.0f, fade, MIXER_EQUAL_POWER);
 }
 
-static void end_item(const struct player_feed *feed, struct onair *a,
-                     unsigned rate, bool early)
+static unsigned long long min_nz(unsigned long long a, unsigned long long b)
 {
-	if (feed->aired && a->frames > 0)
-		feed->aired(feed->ctx, &a->item, a->start_ms,
-		            frames_to_ms(a->frames, rate), early);
-	source_close(a->src);
-	a->src = NULL;
+	return b && b < a ? b : a;
+}
+
+/* How many frames to pull now: a block, cut at the next point where
+ * something starts, ends or begins to fade. */
+static size_t next_span(const struct play *p, unsigned long long max_left)
+{
+	const struct onair *c = &p->cur;
+	unsigned long long want = p->block, bed_fade;
+
+	want = min_nz(want, max_left);
+	if (c->limit)
+		want = min_nz(want, c->limit - c->frames);
+	if (c->fade_from > c->frames)
+		want = min_nz(want, c->fade_from - c->frames);
+	want = min_nz(want, until_mix(p));
+	bed_fade = ms_to_frames(PLAYER_BED_FADE_MS, p->rate);
+	if (c->item.bed_ends && c->limit > bed_fade &&
+	    c->frames < c->limit - bed_fade)
+		want = min_nz(want, c->limit - bed_fade - c->frames);
+	if (p->nxt.live && p->nxt.limit)
+		want = min_nz(want, p->nxt.limit - p->nxt.frames);
+	if (p->ovl.src)
+		want = min_nz(want, p->ovl.wait);
+	if (p->ovl.live && p->ovl.limit)
+		want = min_nz(want, p->ovl.limit - p->ovl.frames);
+	return (size_t)want;
+}
+
+/* Counts a deck's frames; true when its item is over (its end, an error,
+ * or its limit). */
+static bool advance(struct onair *a, long got, size_t asked, bool *early)
+{
+	if (got > 0)
+		a->frames += (unsigned long long)got;
+	*early = got < 0 || a->interrupted;
+	return got < (long)asked || (a->limit && a->frames >= a->limit);
+}
+
+/* The overlay ended: the music under it comes back up. */
+static void overlay_done(struct play *p)
+{
+	unsigned long long rel = ms_to_frames(p->ovl.item.release_ms, p->rate);
+
+	for (unsigned d = DECK_A; d <= DECK_B; d++)
+		if (mixer_live(p->mix, d) &&
+		    mixer_gain(p->mix, d, MIXER_DUCK) < 1.0f)
+			mixer_ramp(p->mix, d, MIXER_DUCK, 1.0f, rel, MIXER_DB);
+	end_item(p, &p->ovl, false);
+}
+
+/* The item on air ended: the one fading in (if any) leads now. */
+static int cur_done(struct play *p, bool early, int *empty_in_a_row)
+{
+	const struct player_feed *feed = p->feed;
+	struct onair *c = &p->cur;
+
+	if (c->frames == 0) {
+		/* Opened but held no audio: without this a feed of such
+		 * files would spin. */
+		log_warn("%s: no audio in it; skipped", c->item.path);
+		p->st.skipped++;
+		if (feed->failed)
+			feed->failed(feed->ctx, &c->item);
+		if (++*empty_in_a_row == MAX_FAILS_IN_A_ROW) {
+			log_error("%d items in a row held no audio; stopping",
+			          MAX_FAILS_IN_A_ROW);
+			end_item(p, c, true);
+			return -ERR_EMPTY;
+		}
+	} else {
+		*empty_in_a_row = 0;
+	}
+	end_item(p, c, early);
+	if (p->nxt.live) {
+		p->cur = p->nxt;
+		memset(&p->nxt, 0, sizeof(p->nxt));
+		bed_follow(p, &p->cur.item);
+	}
+	return 0;
+}
+
+static void end_all(struct play *p)
+{
+	if (p->ovl.live)
+		end_item(p, &p->ovl, true);
+	if (p->nxt.live)
+		end_item(p, &p->nxt, true);
+	if (p->cur.live)
+		end_item(p, &p->cur, true);
+	clear(&p->ovl);
+	clear(&p->nxt);
+	clear(&p->cur);
+}
+
+/* Waits for the tick's due time in real time. */
+static void pace(const struct play *p, long long *t0)
+{
+	long long due =
+	    *t0 + (long long)(p->st.frames * 1000000000ULL / p->rate);
+	long long now = mono_ns();
+
+	if (now - due > MAX_LATE_NS) {
+		log_warn("fell %.1f s behind real time; carrying on from now",
+		         (double)(now - due) / 1e9);
+		*t0 += now - due;
+	} else if (due > now) {
+		sleep_until_ns(due);
+	}
+}
+
+/* One pull of the mix: the decks' ends handled, the block to the
+ * outputs. 0, or <0 to stop. */
+static int tick(struct play *p, size_t want, unsigned long long *quiet,
+                struct limiter *lim, int *empty_in_a_row)
+{
+	const struct player_options *opt = p->opt;
+	struct onair *c = &p->cur;
+	long got[MIXER_DECKS];
+	size_t n;
+	bool early, over;
+	int rc;
+
+	/* Points reached: the item's own fade-out, the bed's fade-out, an
+	 * overlay's start. */
+	if (c->fade_from && c->fade_from == c->frames && !c->interrupted)
+		mixer_ramp(p->mix, c->deck, MIXER_FADE, 0.0f,
+		           c->limit - c->frames, MIXER_EQUAL_POWER);
+	if (c->item.bed_ends && c->limit &&
+	    c->frames + ms_to_frames(PLAYER_BED_FADE_MS, p->rate) == c->limit &&
+	    mixer_live(p->mix, DECK_BED))
+		mixer_ramp(p->mix, DECK_BED, MIXER_FADE, 0.0f,
+		           c->limit - c->frames, MIXER_LINEAR);
+	if (p->ovl.src && p->ovl.wait == 0)
+		go_live(p, &p->ovl, 1.0f, false);
+	n = mixer_pull(p->mix, c->deck, p->buf, want, got);
+	if (p->ovl.src)
+		p->ovl.wait -= n;
+	if (p->ovl.live && advance(&p->ovl, got[DECK_OVERLAY], n, &early))
+		overlay_done(p);
+	if (p->nxt.live && n > 0 &&
+	    advance(&p->nxt, got[p->nxt.deck], n, &early))
+		end_item(p, &p->nxt, early);
+	over = advance(c, got[c->deck], want, &early);
+	if (n > 0) {
+		if (opt->dead_air_ms > 0 &&
+		    dead_air(c, p->buf, n, p->ch, p->rate,
+		             (float)pow(10.0, opt->dead_air_db / 20.0), quiet,
+		             ms_to_frames(opt->dead_air_ms, p->rate))) {
+			p->st.skipped++;
+			if (p->feed->failed)
+				p->feed->failed(p->feed->ctx, &c->item);
+			if (p->feed->dead_air)
+				p->feed->dead_air(p->feed->ctx, &c->item,
+				                  now_ms(p));
+			/* The silence so far goes out; the item ends here. */
+			c->interrupted = true;
+			over = early = true;
+		}
+		if (lim)
+			limiter_process(lim, p->buf, n);
+		rc = send_block(p->outs, p->n_outs, p->buf, n);
+		if (rc < 0)
+			return rc;
+		p->st.frames += n;
+	}
+	if (over)
+		return cur_done(p, early, empty_in_a_row);
+	return 0;
 }
 
 int player_run(const struct player_feed *feed, struct output **outs,
                size_t *n_outs, const struct player_options *opt,
                volatile sig_atomic_t *stop, struct player_stats *stats)
 {
-	struct player_stats st = {0};
-	size_t block =
-	    opt->block_frames ? opt->block_frames : DEFAULT_BLOCK_FRAMES;
-	unsigned ch = opt->fmt.channels, rate = opt->fmt.rate;
+	struct play p = {.feed = feed,
+	                 .opt = opt,
+	                 .outs = outs,
+	                 .n_outs = n_outs,
+	                 .ch = opt->fmt.channels,
+	                 .rate = opt->fmt.rate,
+	                 .bed_duck = 1.0f};
 	unsigned long long limit =
 	    opt->max_seconds > 0
-	        ? (unsigned long long)(opt->max_seconds * rate + 0.5)
+	        ? (unsigned long long)(opt->max_seconds * p.rate + 0.5)
 	        : 0;
-	struct onair a = {0};
-	struct bed bed = {0};
 	struct limiter *lim = NULL;
 	unsigned long long quiet = 0; /* frames below the dead-air level */
-	float floor = (float)pow(10.0, opt->dead_air_db / 20.0);
-	float *buf = malloc(block * ch * sizeof(*buf));
 	long long t0;
 	int rc = 0, empty_in_a_row = 0;
 
-	bed.buf = malloc(block * ch * sizeof(*bed.buf));
+	p.block = opt->block_frames ? opt->block_frames : DEFAULT_BLOCK_FRAMES;
+	p.buf = malloc(p.block * p.ch * sizeof(*p.buf));
 	if (opt->limiter &&
-	    (rc = limiter_new(&lim, rate, ch, opt->ceiling_dbtp)) < 0)
+	    (rc = limiter_new(&lim, p.rate, p.ch,
+	                      opt->ceiling_dbtp - PLAYER_CODEC_MARGIN_DB)) < 0)
 		log_error("limiter: cannot start (%s)", err_str(rc));
-	if (!buf || !bed.buf || rc < 0) {
-		free(buf);
-		free(bed.buf);
+	if (rc == 0 && p.buf)
+		rc = mixer_new(&p.mix, &opt->fmt, p.block);
+	if (!p.buf || rc < 0) {
+		free(p.buf);
+		limiter_free(lim);
 		return rc < 0 ? rc : -ENOMEM;
 	}
 	t0 = mono_ns();
-	while (!*stop && (!limit || st.frames < limit)) {
-		size_t want = block;
-		long n;
+	while (!*stop && (!limit || p.st.frames < limit)) {
+		size_t want;
 
-		if (!a.src) {
-			char title[PLAYER_TAG_MAX];
-			const char *artist;
-
-			rc = start_item(feed, &a,
-			                opt->start_ms +
-			                    frames_to_ms(st.frames, rate),
-			                opt, buf, block, &st);
+		if (!p.cur.live) {
+			if (!p.nxt.src)
+				rc = fetch(&p, &p.nxt, now_ms(&p));
+			if (rc == 0)
+				rc = begin_next(&p);
 			if (rc != 0)
 				break;
-			if (!a.item.bed[0] && bed.src)
-				bed_close(&bed);
-			item_tags(&a, title, sizeof(title), &artist);
-			log_info("on air: %s%s%s (%s)", artist,
-			         artist[0] ? " - " : "", title, a.item.path);
-			for (size_t i = 0; i < *n_outs; i++)
-				out_begin_item(outs[i], title, artist);
-			st.items++;
 		}
-		if (limit && limit - st.frames < want)
-			want = (size_t)(limit - st.frames);
-		if (a.limit && a.limit - a.frames < want)
-			want = (size_t)(a.limit - a.frames);
-		n = want ? source_read(a.src, buf, want) : 0;
-		if (n <= 0 && a.frames == 0) {
-			/* Opened but held no audio: without this a feed of
-			 * such files would spin. */
-			if (n == 0)
-				log_warn("%s: no audio in it; skipped",
-				         a.item.path);
-			st.skipped++;
-			if (feed->failed)
-				feed->failed(feed->ctx, &a.item);
-			end_item(feed, &a, rate, true);
-			if (++empty_in_a_row == MAX_FAILS_IN_A_ROW) {
-				log_error("%d items in a row held no audio; "
-				          "stopping",
-				          MAX_FAILS_IN_A_ROW);
-				rc = -ERR_EMPTY;
+		if (at_mix_point(&p)) {
+			rc = mix_point(&p);
+			if (rc != 0)
 				break;
-			}
-			continue;
 		}
-		if (n <= 0) {
-			/* The end, or a failure part-way that the source
-			 * logged; either way the next item follows at once. */
-			end_item(feed, &a, rate, n < 0 || a.interrupted);
-			continue;
-		}
-		empty_in_a_row = 0;
-		if (a.item.gain > 0) {
-			/* Measured for stereo; mono loses 3 dB of it. */
-			float g = a.item.gain * (ch == 1 ? 1.4125f : 1.0f);
-
-			for (size_t i = 0; i < (size_t)n * ch; i++)
-				buf[i] *= g;
-		}
-		if (a.fade_from)
-			apply_fade(&a, buf, (size_t)n, ch);
-		if (a.item.bed[0])
-			bed_mix(&bed, &a, buf, (size_t)n, opt);
-		if (opt->dead_air_ms > 0 &&
-		    dead_air(&a, buf, (size_t)n, ch, rate, floor, &quiet,
-		             ms_to_frames(opt->dead_air_ms, rate))) {
-			st.skipped++;
-			if (feed->failed)
-				feed->failed(feed->ctx, &a.item);
-			/* The silence so far goes out; the item ends here. */
-			a.limit = a.frames + (unsigned long long)n;
-			a.interrupted = true;
-		}
-		if (lim)
-			limiter_process(lim, buf, (size_t)n);
-		rc = send_block(outs, n_outs, buf, (size_t)n);
+		want = next_span(&p, limit ? limit - p.st.frames : 0);
+		rc = tick(&p, want, &quiet, lim, &empty_in_a_row);
 		if (rc < 0)
 			break;
-		st.frames += (unsigned long long)n;
-		a.frames += (unsigned long long)n;
-		if (feed->interrupt && !a.interrupted &&
-		    feed->interrupt(feed->ctx,
-		                    opt->start_ms +
-		                        frames_to_ms(st.frames, rate)))
-			interrupt(&a, rate);
-		if (opt->realtime) {
-			long long due =
-			    t0 + (long long)(st.frames * 1000000000ULL / rate);
-			long long now = mono_ns();
-
-			if (now - due > MAX_LATE_NS) {
-				log_warn("fell %.1f s behind real time; "
-				         "carrying on from now",
-				         (double)(now - due) / 1e9);
-				t0 += now - due;
-			} else if (due > now) {
-				sleep_until_ns(due);
-			}
+		if (feed->interrupt && p.cur.live && !p.cur.interrupted &&
+		    !p.nxt.src && !p.nxt.live && !p.ovl.src && !p.ovl.live &&
+		    feed->interrupt(feed->ctx, now_ms(&p))) {
+			fade_now(&p, &p.cur, PLAYER_INTERRUPT_FADE_MS);
+			log_info("%s: faded out for what comes next",
+			         p.cur.item.path);
 		}
+		if (opt->realtime)
+			pace(&p, &t0);
 	}
-	if (a.src)
-		end_item(feed, &a, rate, true);
-	bed_close(&bed);
-	free(bed.buf);
+	end_all(&p);
+	mixer_free(p.mix);
 	limiter_free(lim);
-	free(buf);
+	free(p.buf);
 	if (stats)
-		*stats = st;
+		*stats = p.st;
 	return rc > 0 ? 0 : rc;
 }

@@ -64,10 +64,11 @@
 struct sched {
 	struct store *st;
 	struct sched_data *d;
-	int cur_src;       /* what was in force at the last pick */
-	long since_jingle; /* music items since the last jingle or ID */
-	int64_t id_done;   /* the top of the hour whose ID was handled */
-	int64_t news_done; /* the news minute that was handled */
+	int cur_src;            /* what was in force at the last pick */
+	long since_jingle;      /* music items since the last jingle or ID */
+	int64_t id_done;        /* the top of the hour whose ID was handled */
+	int64_t news_done;      /* the news minute that was handled */
+	int64_t fallback_until; /* music from the fallback until then */
 	int (*news_pending)(void *ctx, int64_t at_ms);
 	void *news_ctx;
 };
@@ -521,6 +522,25 @@ static void fill(struct sched_item *item, const struct sched_trk *k)
 	item->cut = false;
 }
 
+void sched_use_fallback(struct sched *s, int64_t until_ms)
+{
+	s->fallback_until = until_ms;
+}
+
+/* The sound of slot (NULL: none in force), in item. */
+static void sound(const struct sched_data *d, const struct sched_slot *slot,
+                  struct sched_item *item)
+{
+	const struct sched_sound *st = &d->sound;
+
+	item->xfade_ms = slot ? slot->crossfade_ms : st->crossfade_ms;
+	item->curve = slot && slot->curve >= 0 ? slot->curve : st->curve;
+	item->duck_db =
+	    slot && !isnan(slot->duck_db) ? slot->duck_db : st->duck_db;
+	item->over = slot && slot->jingles_over >= 0 ? slot->jingles_over
+	                                             : st->jingles_over;
+}
+
 void sched_set_news(struct sched *s, int (*pending)(void *ctx, int64_t at_ms),
                     void *ctx)
 {
@@ -599,6 +619,9 @@ int sched_next(struct sched *s, int64_t at_ms, struct sched_item *item)
 			d->trk_last[t] = at_ms;
 		}
 		item->kind = SCHED_NEWS;
+		sound(d, slot, item);
+		item->over = false;
+		item->pinned = true;
 		item->start_ms = at_ms;
 		item->length_ms = 0;
 		item->loudness_lufs = (double)NAN;
@@ -617,7 +640,8 @@ int sched_next(struct sched *s, int64_t at_ms, struct sched_item *item)
 		t = pick_jingle(d, &d->pl[slot->jingle_pl], r.limit);
 		kind = SCHED_JINGLE;
 	}
-	if (t < 0 && pl >= 0) {
+	if (t < 0 && pl >= 0 &&
+	    (at_ms >= s->fallback_until || d->fallback < 0)) {
 		t = pick_music(d, &d->pl[pl], at_ms, &r);
 		kind = SCHED_MUSIC;
 	}
@@ -642,6 +666,10 @@ int sched_next(struct sched *s, int64_t at_ms, struct sched_item *item)
 		item->length_ms = r.room;
 		item->cut = true;
 	}
+	sound(d, slot, item);
+	item->over = item->over && kind == SCHED_JINGLE && r.room >= SHORT_MS;
+	item->pinned = item->cut || (r.room != INT64_MAX &&
+	                             r.room - item->length_ms < SHORT_MS);
 	d->trk_last[t] = at_ms;
 	if (kind == SCHED_JINGLE || kind == SCHED_ID) {
 		s->since_jingle = 0;

@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "mixer.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -287,6 +288,11 @@ static void build_runs(struct sched_data *d)
 	}
 }
 
+static int parse_curve(const char *s)
+{
+	return s && strcmp(s, "linear") == 0 ? MIXER_LINEAR : MIXER_EQUAL_POWER;
+}
+
 static int load_slots(struct store *st, struct sched_data *d)
 {
 	sqlite3_stmt *stmt;
@@ -300,7 +306,9 @@ static int load_slots(struct store *st, struct sched_data *d)
 	                       "playlist_id, jingle_playlist_id, jingle_every, "
 	                       "start_mode, tolerance_s, id_playlist_id, "
 	                       "id_mode, news_minutes, news_mode, "
-	                       "news_bed_playlist_id FROM slot ORDER BY id",
+	                       "news_bed_playlist_id, crossfade_ms, "
+	                       "crossfade_curve, duck_db, jingles_over "
+	                       "FROM slot ORDER BY id",
 	                       -1, &stmt, NULL) != SQLITE_OK)
 		return db_fail(st);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -336,6 +344,17 @@ static int load_slots(struct store *st, struct sched_data *d)
 		    sqlite3_column_type(stmt, 13) == SQLITE_NULL
 		        ? -1
 		        : playlist_index(d, sqlite3_column_int64(stmt, 13));
+		sl->crossfade_ms = sqlite3_column_int64(stmt, 14);
+		sl->curve = sqlite3_column_type(stmt, 15) == SQLITE_NULL
+		                ? -1
+		                : parse_curve((const char *)sqlite3_column_text(
+		                      stmt, 15));
+		sl->duck_db = sqlite3_column_type(stmt, 16) == SQLITE_NULL
+		                  ? (double)NAN
+		                  : sqlite3_column_double(stmt, 16);
+		sl->jingles_over = sqlite3_column_type(stmt, 17) == SQLITE_NULL
+		                       ? -1
+		                       : sqlite3_column_int(stmt, 17) != 0;
 		d->news_any |= sl->news_mask;
 		mark_week(d, (int)d->nslot,
 		          (unsigned)sqlite3_column_int(stmt, 1) & TU_ALL_DAYS,
@@ -408,6 +427,22 @@ static int load_settings(struct store *st, struct sched_data *d)
 		          "zone",
 		          store_path(st));
 		return -ERR_INVALID;
+	}
+	d->sound.crossfade_ms = setting_s(st, "crossfade_ms", 3000) / 1000;
+	if (d->sound.crossfade_ms > 30000)
+		d->sound.crossfade_ms = 30000;
+	d->sound.curve =
+	    store_setting_get(st, "crossfade_curve", name, sizeof(name)) == 0
+	        ? parse_curve(name)
+	        : MIXER_EQUAL_POWER;
+	d->sound.jingles_over = setting_s(st, "jingles_over", 0) != 0;
+	d->sound.duck_db = -12.0;
+	if (store_setting_get(st, "duck_db", name, sizeof(name)) == 0) {
+		char *end;
+		double v = strtod(name, &end);
+
+		if (end != name && !*end && v >= -40 && v <= 0)
+			d->sound.duck_db = v;
 	}
 	d->title_sep_ms = setting_s(st, "title_separation_s", 10800);
 	d->artist_sep_ms = setting_s(st, "artist_separation_s", 3600);

@@ -60,6 +60,18 @@ struct sched_slot {
 	uint64_t news_mask; /* bit m: news at minute m of every hour */
 	enum sched_start news_mode;
 	int news_bed_pl; /* music under the news, -1 none */
+	/* Sound: the slot's own, or -1 / NAN for the station's. */
+	int64_t crossfade_ms;
+	int curve, jingles_over;
+	double duck_db;
+};
+
+/* The station's sound settings (the slot columns' defaults). */
+struct sched_sound {
+	int64_t crossfade_ms;
+	int curve; /* enum mixer_curve */
+	bool jingles_over;
+	double duck_db;
 };
 
 /* A dated override, [from_ms, to_ms) UTC. */
@@ -76,6 +88,7 @@ struct sched_data {
 	int64_t title_sep_ms, artist_sep_ms, max_len_ms;
 	int fallback;      /* index into pl, -1 none */
 	uint64_t news_any; /* the news minutes of all slots, or'ed */
+	struct sched_sound sound;
 	struct sched_trk *trk;
 	size_t ntrk;
 	struct sched_plist *pl;

@@ -68,7 +68,8 @@ p playlist import "$T/sched.m3u"
 p db set title_separation_s 0
 p db set artist_separation_s 0
 p db set dead_air_s 2
-p slot add all --days daily --start 00:00 --end 24:00 --playlist sched
+p slot add all --days daily --start 00:00 --end 24:00 --playlist sched \
+	--crossfade-ms 0
 "$PULSE_RADIO" render --from 2026-12-01T10:00 --hours 0.02 --db "$DB" \
 	--asrun --rate 8000 --channels 1 --output "file:$T/sched.ogg" \
 	--log-level warn 2>"$T/sched.log"
@@ -78,4 +79,44 @@ t_check "the file silent in the middle aired 2 + 2 s, ended early, once" \
 	 4000 AND 4300) || '/' || max(ended_early) FROM asrun WHERE path LIKE
 	 '%middle.wav'")" = "1/1/1"
 t_check "and it was logged" grep -q 'dead air: 2\.[01] s of silence in .*middle.wav' "$T/sched.log"
+
+# Dead air twice in a row (every song of the slot goes quiet): the skip
+# did not help, so music comes from the fallback playlist, logged.
+mkdir "$T/quiet"
+for i in 1 2 3; do
+	cp "$T/middle.wav" "$T/quiet/q$i.wav"
+done
+DB2=$T/fallback.db
+p2() { "$PULSE_RADIO" "$@" --db "$DB2" >/dev/null; }
+p2 db init
+p2 library scan "$T/quiet"
+p2 library scan "$T"
+(cd "$T/quiet" && ls -- q*.wav >quiet.m3u)
+p2 playlist import "$T/quiet/quiet.m3u"
+printf '%s\n' a.ogg b.ogg c.ogg >"$T/fb.m3u"
+p2 playlist import "$T/fb.m3u"
+p2 db set title_separation_s 0
+p2 db set artist_separation_s 0
+p2 db set dead_air_s 2
+p2 db set fallback_playlist fb
+p2 slot add all --days daily --start 00:00 --end 24:00 --playlist quiet
+"$PULSE_RADIO" render --from 2026-12-01T10:00 --hours 0.02 --db "$DB2" \
+	--asrun --rate 8000 --channels 1 --output "file:$T/fb.ogg" \
+	--log-level warn 2>"$T/fb.log"
+cat "$T/fb.log"
+sqlite3 "$DB2" "SELECT started_at, duration_ms, ended_early, path FROM asrun ORDER BY started_at"
+t_check "dead air twice in a row: logged as a switch to the fallback" \
+	grep -q 'dead air 2 times in a row: music from the fallback playlist' "$T/fb.log"
+t_check "then the fallback playlist plays, whole" \
+	test "$(sqlite3 "$DB2" "SELECT count(*) FROM asrun WHERE path NOT LIKE
+	 '%/quiet/%' AND ended_early = 0 AND started_at > (SELECT max(started_at)
+	 FROM asrun WHERE path LIKE '%/quiet/%')")" -ge 3
+t_check "no more than two quiet songs aired" \
+	test "$(sqlite3 "$DB2" "SELECT count(*) FROM asrun WHERE path LIKE '%/quiet/%'")" = 2
+"$TONEFIND" "$T/fb.ogg" 440 >"$T/fb.txt"
+gap=$(awk '$1 == "sound" { g = $2 - end; if (g > max) max = g; end = $3 }
+	$1 == "total_s" { g = $2 - end; if (g > max) max = g }
+	END { printf "%.2f", max }' "$T/fb.txt")
+t_check "no silence longer than the 2 s threshold ($gap s)" \
+	awk -v g="$gap" 'BEGIN { exit !(g <= 2.1) }'
 t_done

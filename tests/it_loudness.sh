@@ -39,7 +39,7 @@ p playlist import "$T/music/music.m3u"
 p db set title_separation_s 0
 p db set artist_separation_s 0
 p slot add all --days daily --start 00:00 --end 24:00 --playlist music \
-	--news 2
+	--news 2 --crossfade-ms 0
 q "SELECT title, printf('%.1f', loudness_lufs) FROM track ORDER BY id" | tr '\n' ' '
 echo
 t_check "the scan measured loudness from about -6 to -40 LUFS" \

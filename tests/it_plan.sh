@@ -104,8 +104,15 @@ def want(t):
         return "midday"
     return "-"
 start = 5 * 3600
+crossed = 0
 for i, it in enumerate(items):
-    if i and it["t"] != items[i - 1]["t"] + items[i - 1]["len"]:
+    # Music crosses into music (3 s, the default crossfade): the next
+    # starts that much before the end of the one before.
+    end = items[i - 1]["t"] + items[i - 1]["len"] if i else 0
+    if i and it["t"] == end - 3 and it["kind"] in ("music", "fallback") \
+            and items[i - 1]["kind"] in ("music", "fallback"):
+        crossed += 1
+    elif i and it["t"] != end:
         bad.append("gap before item %d" % i)
     if it["slot"] != want(it["t"]):
         bad.append("item %d at %d: slot %s, want %s" % (i, it["t"], it["slot"], want(it["t"])))
@@ -137,6 +144,9 @@ for i, it in enumerate(items):
         count += 1
 if sum(it["kind"] == "jingle" for it in items) < 10:
     bad.append("too few jingles")
+print("music crossed into music %d times" % crossed, file=sys.stderr)
+if crossed < 50:
+    bad.append("too few crossfades")
 for b in bad[:10]:
     print(b, file=sys.stderr)
 sys.exit(1 if bad else 0)
