@@ -77,3 +77,73 @@ bench_track() {
 	mv -f "$out.tmp" "$out"
 	rm -rf "$w"
 }
+
+# A station ID: espeak-ng's voice over a two-note tone bed, about 5 s.
+bench_id() {
+	local i=$1 out=$2 w
+	w=$(mktemp -d "$WORK/tmp.XXXXXX")
+	local -a lines=("You are listening to Pulse Radio."
+		"Pulse Radio. Music, all day, all night."
+		"This is Pulse Radio, on air around the clock.")
+	local f1=$((440 + i * 60)) f2=$((660 + i * 90))
+	sox -r 44100 -n -c 2 -b 16 "$w/bed.wav" synth 5 sine "$f1" sine "$f2" \
+		fade t 0.3 5 1 gain -n -18
+	if command -v espeak-ng >/dev/null 2>&1 &&
+		espeak-ng -s 150 -w "$w/voice0.wav" "${lines[i - 1]}" 2>/dev/null; then
+		sox "$w/voice0.wav" -r 44100 -c 2 -b 16 "$w/voice.wav" \
+			gain -n -4 pad 0.4
+		sox -m "$w/bed.wav" "$w/voice.wav" -b 16 "$w/id.wav" trim 0 5 \
+			gain -n -1.5
+	else
+		cp "$w/bed.wav" "$w/id.wav"
+	fi
+	lame --quiet -b 128 -m j --tt "ID $i" --ta "Pulse Radio" \
+		"$w/id.wav" "$out.tmp"
+	mv -f "$out.tmp" "$out"
+	rm -rf "$w"
+}
+
+#   bench_sched_media DIR
+#       the schedule benchmarks' media, made once and reused: 14 MP3s over
+#       7 artists (2.5 to 5 minutes) in DIR/music with day.m3u (tracks
+#       1-10) and night.m3u (5-14), and 3 spoken station IDs in DIR/ids
+#       with ids.m3u. Returns non-zero if making them failed.
+bench_sched_media() {
+	local media=$1 ntracks=14 nartists=7 i p
+	local stamp="$media/.complete"
+	local text="v1 $ntracks tracks over $nartists artists, 3 ids, 44100 Hz stereo, 128 kbps"
+	local -a pids=()
+
+	if [[ -f $stamp && $(<"$stamp") == "$text" ]]; then
+		echo "bench: reusing the test media in $media" >&2
+		return 0
+	fi
+	echo "bench: making $ntracks tracks and 3 station IDs in $media" >&2
+	rm -rf "$media"
+	mkdir -p "$media/music" "$media/ids"
+	for ((i = 1; i <= ntracks + 3; i++)); do
+		if ((i <= ntracks)); then
+			# 150..290 s; artist k has tracks k and k+7.
+			bench_track "$i" "$(printf '%s/music/track%02d.mp3' "$media" "$i")" \
+				$((150 + (i * 47) % 141)) \
+				"Bench Artist $(((i - 1) % nartists + 1))" "Sched track $i" &
+		else
+			bench_id $((i - ntracks)) "$media/ids/id$((i - ntracks)).mp3" &
+		fi
+		pids+=($!)
+		# Two at a time: one per core.
+		if [[ ${#pids[@]} -ge 2 ]]; then
+			wait "${pids[0]}" || return 1
+			pids=("${pids[@]:1}")
+		fi
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" || return 1
+	done
+	for ((i = 1; i <= 10; i++)); do printf 'track%02d.mp3\n' "$i"; done \
+		>"$media/music/day.m3u"
+	for ((i = 5; i <= ntracks; i++)); do printf 'track%02d.mp3\n' "$i"; done \
+		>"$media/music/night.m3u"
+	printf 'id%d.mp3\n' 1 2 3 >"$media/ids/ids.m3u"
+	echo "$text" >"$stamp"
+}

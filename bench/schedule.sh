@@ -189,77 +189,11 @@ fi
 # plucked arpeggio, pad, bass and hi-hat in its own key and tempo, with
 # reverb), with the length and artist as arguments.
 #
-NTRACKS=14
-NARTISTS=7
-MEDIA="$WORK/sched-media"
-STAMP="$MEDIA/.complete"
-STAMP_TEXT="v1 $NTRACKS tracks over $NARTISTS artists, 3 ids, 44100 Hz stereo, 128 kbps"
-
 # shellcheck source=bench/music.sh
 source "$(dirname "${BASH_SOURCE[0]}")/music.sh"
-
-# A station ID: espeak-ng's voice over a two-note tone bed, about 5 s.
-make_id() {
-	local i=$1 out=$2 w
-	w=$(mktemp -d "$WORK/tmp.XXXXXX")
-	local -a lines=("You are listening to Pulse Radio."
-		"Pulse Radio. Music, all day, all night."
-		"This is Pulse Radio, on air around the clock.")
-	local f1=$((440 + i * 60)) f2=$((660 + i * 90))
-	sox -r 44100 -n -c 2 -b 16 "$w/bed.wav" synth 5 sine "$f1" sine "$f2" \
-		fade t 0.3 5 1 gain -n -18
-	if command -v espeak-ng >/dev/null 2>&1 &&
-		espeak-ng -s 150 -w "$w/voice0.wav" "${lines[i - 1]}" 2>/dev/null; then
-		sox "$w/voice0.wav" -r 44100 -c 2 -b 16 "$w/voice.wav" \
-			gain -n -4 pad 0.4
-		sox -m "$w/bed.wav" "$w/voice.wav" -b 16 "$w/id.wav" trim 0 5 \
-			gain -n -1.5
-	else
-		cp "$w/bed.wav" "$w/id.wav"
-	fi
-	lame --quiet -b 128 -m j --tt "ID $i" --ta "Pulse Radio" \
-		"$w/id.wav" "$out.tmp"
-	mv -f "$out.tmp" "$out"
-	rm -rf "$w"
-}
-
+MEDIA="$WORK/sched-media"
 mkdir -p "$WORK"
-if [[ -f $STAMP && $(<"$STAMP") == "$STAMP_TEXT" ]]; then
-	say "reusing the test media in $MEDIA"
-else
-	say "making $NTRACKS tracks and 3 station IDs in $MEDIA"
-	rm -rf "$MEDIA"
-	mkdir -p "$MEDIA/music" "$MEDIA/ids"
-	pids=()
-	for ((i = 1; i <= NTRACKS + 3; i++)); do
-		if ((i <= NTRACKS)); then
-			# 150..290 s; artist k has tracks k and k+7.
-			bench_track "$i" "$(printf '%s/music/track%02d.mp3' "$MEDIA" "$i")" \
-				$((150 + (i * 47) % 141)) \
-				"Bench Artist $(((i - 1) % NARTISTS + 1))" "Sched track $i" &
-		else
-			make_id $((i - NTRACKS)) "$MEDIA/ids/id$((i - NTRACKS)).mp3" &
-		fi
-		pids+=($!)
-		# Two at a time: one per core.
-		if [[ ${#pids[@]} -ge 2 ]]; then
-			wait "${pids[0]}" || die "making test media failed"
-			pids=("${pids[@]:1}")
-		fi
-	done
-	for p in "${pids[@]}"; do
-		wait "$p" || die "making test media failed"
-	done
-	# day: tracks 1-10, night: tracks 5-14 (overlapping), ids: 3 IDs.
-	{
-		for ((i = 1; i <= 10; i++)); do printf 'track%02d.mp3\n' "$i"; done
-	} >"$MEDIA/music/day.m3u"
-	{
-		for ((i = 5; i <= NTRACKS; i++)); do printf 'track%02d.mp3\n' "$i"; done
-	} >"$MEDIA/music/night.m3u"
-	printf 'id%d.mp3\n' 1 2 3 >"$MEDIA/ids/ids.m3u"
-	echo "$STAMP_TEXT" >"$STAMP"
-fi
+bench_sched_media "$MEDIA" || die "making test media failed"
 
 #
 # The schedule database, made afresh each time (it is quick); every render

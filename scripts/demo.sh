@@ -104,7 +104,7 @@ if [[ $new_db -eq 1 ]]; then
 	pr db set fallback_playlist music
 	pr slot add all-day --days daily --start 00:00 --end 24:00 \
 		--playlist music --jingles ids --jingle-every 2 --ids ids \
-		--id-mode hard --news 0,30
+		--id-mode hard --news 0,30 --jingles-over on
 fi
 # City news: one bulletin now (breaking, so it airs within seconds), one
 # for the next news minute, in Afrikaans.
