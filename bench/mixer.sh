@@ -199,10 +199,12 @@ PY
 share_file=NA share_null=NA
 if [[ $INSTR -eq 1 ]] && command -v callgrind_annotate >/dev/null 2>&1; then
 	mixer_share() {
-		callgrind_annotate --inclusive=no "$1" 2>/dev/null | awk '
-			/PROGRAM TOTALS/ { gsub(",", "", $1); total = $1 }
-			/src\/mixer\.c:/ { gsub(",", "", $1); mix += $1 }
-			END { if (total) printf "%.3f", 100 * mix / total; else print "NA" }'
+		callgrind_annotate --inclusive=no --auto=no "$1" 2>/dev/null |
+			awk '/PROGRAM TOTALS/ { gsub(",", "", $1); total = $1 }
+			/^ *[0-9,]+ +\( *[0-9.]+%\) +[^ ]*src\/mixer\.c:/ {
+				gsub(",", "", $1); mix += $1 }
+			END { if (total) printf "%.3f", 100 * mix / total
+			      else print "NA" }'
 	}
 	share_file=$(mixer_share "$OUT/on-file.cg")
 	share_null=$(mixer_share "$OUT/on-null.cg")

@@ -1,11 +1,12 @@
 /*
  * mixer.c - decks under gain envelopes, summed.
  *
- * Each pull clears the output, then adds each deck's frames times its
- * gain. While both envelopes of a deck hold still, its gain is one
- * number for the whole block; during a ramp the gains of the block are
- * worked out frame by frame into a scratch array first. All buffers are
- * made in mixer_new, so a pull never allocates.
+ * The first deck of a pull is read straight into the output and scaled
+ * there; each other deck is read aside and added, times its gain. While both
+ * envelopes of a deck hold still, its gain is one number for the whole block;
+ * during a ramp the gains of the block are worked out frame by frame into a
+ * scratch array first. All buffers are made in mixer_new, so a pull never
+ * allocates.
  */
 #include "mixer.h"
 
@@ -192,15 +193,15 @@ static bool ramping(const struct deck *k)
 	       k->env[MIXER_DUCK].pos < k->env[MIXER_DUCK].len;
 }
 
-/* Reads up to n frames of deck d into m->tmp: a count, or <0. */
-static long deck_read(struct mixer *m, struct deck *k, size_t n)
+/* Reads up to n frames of deck k into dst: a count, or <0. */
+static long deck_read(struct mixer *m, struct deck *k, float *dst, size_t n)
 {
 	size_t got = 0;
 	bool fresh = false; /* just opened again, nothing read since */
 
 	while (got < n) {
-		long r = source_read(k->src, m->tmp + got * m->fmt.channels,
-		                     n - got);
+		long r =
+		    source_read(k->src, dst + got * m->fmt.channels, n - got);
 
 		if (r > 0) {
 			got += (size_t)r;
@@ -226,20 +227,23 @@ static long deck_read(struct mixer *m, struct deck *k, size_t n)
 	return (long)got;
 }
 
-/* Adds n frames of m->tmp, times deck k's gains, into out. */
-static void deck_add(struct mixer *m, struct deck *k, float *out, size_t n)
+/* out = in * gains (first: out is empty so far), or out += in * gains,
+ * for n frames; in may be out. */
+static void deck_apply(struct mixer *m, struct deck *k, const float *in,
+                       float *out, size_t n, bool first)
 {
 	unsigned ch = m->fmt.channels;
-	const float *in = m->tmp;
 
 	if (!ramping(k)) {
 		float g =
 		    k->level * k->env[MIXER_FADE].to * k->env[MIXER_DUCK].to;
 
-		if (g == 0.0f)
-			return;
-		for (size_t i = 0; i < n * ch; i++)
-			out[i] += in[i] * g;
+		if (first)
+			for (size_t i = 0; i < n * ch; i++)
+				out[i] = in[i] * g;
+		else if (g != 0.0f)
+			for (size_t i = 0; i < n * ch; i++)
+				out[i] += in[i] * g;
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -247,20 +251,33 @@ static void deck_add(struct mixer *m, struct deck *k, float *out, size_t n)
 	env_run(&k->env[MIXER_FADE], m->gain, n);
 	env_run(&k->env[MIXER_DUCK], m->gain, n);
 	for (size_t i = 0; i < n; i++)
-		for (unsigned c = 0; c < ch; c++)
-			out[i * ch + c] += in[i * ch + c] * m->gain[i];
+		for (unsigned c = 0; c < ch; c++) {
+			float v = in[i * ch + c] * m->gain[i];
+
+			out[i * ch + c] = first ? v : out[i * ch + c] + v;
+		}
 }
 
-static long pull_deck(struct mixer *m, unsigned d, float *out, size_t n)
+/* Mixes n frames of deck d into out. The first deck of a pull reads
+ * straight into out (no clearing, no copy); later ones add. *first:
+ * nothing is in out yet; cleared once something is. */
+static long pull_deck(struct mixer *m, unsigned d, float *out, size_t n,
+                      bool *first)
 {
 	struct deck *k = &m->deck[d];
 	long r;
 
 	if (n == 0)
 		return 0;
-	r = deck_read(m, k, n);
-	if (r > 0)
-		deck_add(m, k, out, (size_t)r);
+	r = deck_read(m, k, *first ? out : m->tmp, n);
+	if (r > 0) {
+		deck_apply(m, k, *first ? out : m->tmp, out, (size_t)r, *first);
+		if (*first && (size_t)r < n)
+			memset(out + (size_t)r * m->fmt.channels, 0,
+			       (n - (size_t)r) * m->fmt.channels *
+			           sizeof(*out));
+		*first = false;
+	}
 	if (!k->src) {
 		/* A bed that is gone keeps no deck. */
 		mixer_clear(m, d);
@@ -272,20 +289,22 @@ size_t mixer_pull(struct mixer *m, unsigned lead, float *out, size_t n,
                   long got[MIXER_DECKS])
 {
 	size_t len = n;
+	bool first = true;
 
 	if (n > m->max_frames)
 		n = len = m->max_frames;
-	memset(out, 0, n * m->fmt.channels * sizeof(*out));
 	for (unsigned d = 0; d < MIXER_DECKS; d++)
 		got[d] = -1;
 	if (lead < MIXER_DECKS && m->deck[lead].src) {
-		long r = pull_deck(m, lead, out, n);
+		long r = pull_deck(m, lead, out, n, &first);
 
 		got[lead] = r;
 		len = r > 0 ? (size_t)r : 0;
 	}
 	for (unsigned d = 0; d < MIXER_DECKS; d++)
 		if (d != lead && m->deck[d].src)
-			got[d] = pull_deck(m, d, out, len);
+			got[d] = pull_deck(m, d, out, len, &first);
+	if (first)
+		memset(out, 0, len * m->fmt.channels * sizeof(*out));
 	return len;
 }
