@@ -17,6 +17,7 @@ int cmd_override(int argc, char **argv); /* override add|list|remove */
 int cmd_asrun(int argc, char **argv);    /* asrun export --from --to */
 int cmd_plan(int argc, char **argv);     /* plan --from --hours */
 int cmd_bulletin(int argc, char **argv); /* bulletin add|list|show|withdraw */
+int cmd_run(int argc, char **argv);      /* run --config FILE: the daemon */
 
 /* The database path: opt if given, else $PULSE_RADIO_DB, else
  * "pulse-radio.db". */

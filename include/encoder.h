@@ -15,9 +15,12 @@
 struct encoder;
 
 struct enc_config {
-	struct pcm_format fmt;
+	struct pcm_format fmt; /* what it encodes */
 	float quality;         /* -0.1 .. 1.0, used when bitrate_kbps is 0 */
 	unsigned bitrate_kbps; /* nominal (managed ABR off) bitrate, or 0 */
+	/* Channels of the frames given to enc_write (0: fmt's): stereo in,
+	 * mono out is the average of the two; mono in, stereo out, both. */
+	unsigned in_channels;
 };
 
 /*

@@ -31,6 +31,10 @@ int feed_sched_new(struct feed_sched **out, struct store *st, bool log_asrun,
 struct newsroom;
 int feed_sched_news(struct feed_sched *fs, struct newsroom *nr, bool threaded);
 
+/* Re-reads the schedule, the news and sound settings now (an operator's
+ * reload). 0, or a negative code with the old schedule kept. */
+int feed_sched_reload(struct feed_sched *fs);
+
 void feed_sched_free(struct feed_sched *fs);
 
 #endif

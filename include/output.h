@@ -28,7 +28,10 @@
 struct output;
 
 struct out_options {
-	struct pcm_format fmt;
+	struct pcm_format fmt; /* the station's: what out_write() is given */
+	/* Channels to encode (0: the station's): a mono mount from a
+	 * stereo station is the average of the two. */
+	unsigned channels;
 	float quality;         /* Vorbis quality, -0.1 .. 1.0 */
 	unsigned bitrate_kbps; /* nominal bitrate instead, or 0 */
 	/* Icecast password when the URL carries none (from --password-file

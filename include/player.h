@@ -118,6 +118,13 @@ struct player_options {
 	 * reported to the feed as failed. */
 	int64_t dead_air_ms;
 	double dead_air_db;
+	/* When *stop is set, the programme fades out over stop_fade_ms
+	 * before the player returns (0: at once, after the block). */
+	int64_t stop_fade_ms;
+	/* Called once per block on the playing thread, between ticks: a
+	 * daemon's reload and watchdog. May be NULL. */
+	void (*tick)(void *ctx);
+	void *tick_ctx;
 };
 
 #define PLAYER_CODEC_MARGIN_DB 1.0

@@ -36,4 +36,4 @@ echo "== unit tests under valgrind"
 # The daemon's minute-long wall-clock tests run once, on the sanitizer build.
 echo "== tests, plain build"
 (cd build && ctest --output-on-failure -j2 --timeout 600 \
-	--repeat until-pass:2 -E '^it_(news_crash|news_air|air|reconnect)$')
+	--repeat until-pass:2 -E '^it_(news_crash|news_air|air|reconnect|run)$')

@@ -63,4 +63,10 @@ int cmd_verb(const char *cmd, const struct cmd_verb *verbs, size_t n, int argc,
 /* The exit status for an action's result code. */
 int cmd_status(int rc);
 
+/* The first line of the password file at path into buf (len), for what
+ * ("--password-file", "[output main] password_file"); warns when every
+ * user may read the file. 0, or a negative code (logged). */
+int cmd_read_password(const char *what, const char *path, char *buf,
+                      size_t len);
+
 #endif

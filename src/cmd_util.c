@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -144,4 +145,31 @@ int cmd_verb(const char *cmd, const struct cmd_verb *verbs, size_t n, int argc,
 int cmd_status(int rc)
 {
 	return rc == -ERR_USAGE ? CMD_USAGE : rc < 0 ? CMD_FAILED : CMD_OK;
+}
+
+int cmd_read_password(const char *what, const char *path, char *buf, size_t len)
+{
+	struct stat st;
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		int rc = -errno;
+
+		log_error("%s %s: %s", what, path, strerror(errno));
+		return rc;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH))
+		log_warn("%s %s is readable by every user; chmod 600 it", what,
+		         path);
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	fclose(f);
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	if (!n) {
+		log_error("%s %s: empty", what, path);
+		return -ERR_USAGE;
+	}
+	return 0;
 }

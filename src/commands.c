@@ -12,7 +12,7 @@ static const struct {
 } commands[] = {
     {"db", cmd_db},     {"library", cmd_library},   {"playlist", cmd_playlist},
     {"slot", cmd_slot}, {"override", cmd_override}, {"asrun", cmd_asrun},
-    {"plan", cmd_plan}, {"bulletin", cmd_bulletin},
+    {"plan", cmd_plan}, {"bulletin", cmd_bulletin}, {"run", cmd_run},
 };
 
 const char *cmd_db_path(const char *opt)

@@ -111,7 +111,8 @@ int enc_new(struct encoder **out, const struct enc_config *cfg,
 	    cfg->fmt.rate == 0 ||
 	    (!cfg->bitrate_kbps &&
 	     !(cfg->quality >= -0.1f && cfg->quality <= 1.0f)) ||
-	    cfg->bitrate_kbps > 1000 || setup_info(&vi, cfg) < 0) {
+	    cfg->bitrate_kbps > 1000 || cfg->in_channels > PCM_MAX_CHANNELS ||
+	    setup_info(&vi, cfg) < 0) {
 		if (cfg->bitrate_kbps)
 			log_error("encoder: libvorbisenc cannot encode %u Hz, "
 			          "%u channel(s) at %u kbit/s",
@@ -256,6 +257,7 @@ static inline float clip(float v)
 int enc_write(struct encoder *enc, const float *frames, size_t n)
 {
 	unsigned channels = enc->cfg.fmt.channels;
+	unsigned in = enc->cfg.in_channels ? enc->cfg.in_channels : channels;
 	int rc;
 
 	if (!enc->active) {
@@ -267,7 +269,14 @@ int enc_write(struct encoder *enc, const float *frames, size_t n)
 		size_t chunk = n < ENC_CHUNK_FRAMES ? n : ENC_CHUNK_FRAMES;
 		float **buf = vorbis_analysis_buffer(&enc->vd, (int)chunk);
 
-		if (channels == 1) {
+		if (channels == 1 && in == 2) {
+			for (size_t i = 0; i < chunk; i++)
+				buf[0][i] = clip(
+				    0.5f * (frames[2 * i] + frames[2 * i + 1]));
+		} else if (channels == 2 && in == 1) {
+			for (size_t i = 0; i < chunk; i++)
+				buf[0][i] = buf[1][i] = clip(frames[i]);
+		} else if (channels == 1) {
 			for (size_t i = 0; i < chunk; i++)
 				buf[0][i] = clip(frames[i]);
 		} else {
@@ -280,7 +289,7 @@ int enc_write(struct encoder *enc, const float *frames, size_t n)
 		}
 		vorbis_analysis_wrote(&enc->vd, (int)chunk);
 		enc->frames += chunk;
-		frames += chunk * channels;
+		frames += chunk * in;
 		n -= chunk;
 		rc = drain(enc);
 		if (rc < 0)

@@ -365,6 +365,17 @@ int feed_sched_news(struct feed_sched *fs, struct newsroom *nr, bool threaded)
 	return 0;
 }
 
+int feed_sched_reload(struct feed_sched *fs)
+{
+	int rc = sched_reload(fs->sched);
+
+	if (fs->news)
+		feed_news_load(fs->news, fs->st);
+	sound_load(fs);
+	fs->data_version = data_version(fs);
+	return rc;
+}
+
 void feed_sched_free(struct feed_sched *fs)
 {
 	if (!fs)

@@ -10,20 +10,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
+#include "cmd_priv.h"
 #include "commands.h"
 #include "err.h"
 #include "feed_playlist.h"
-#include "feed_sched.h"
 #include "limiter.h"
 #include "log.h"
-#include "newsroom.h"
 #include "output.h"
 #include "pcm.h"
 #include "player.h"
 #include "playlist.h"
+#include "station.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -41,7 +40,9 @@ static void on_stop(int sig)
 static void usage(FILE *f)
 {
 	fputs(
-	    "Usage: pulse-radio play PLAYLIST.m3u --output SPEC [--output SPEC]"
+	    "Usage: pulse-radio run --config FILE   (the daemon: see run "
+	    "--help)\n"
+	    "       pulse-radio play PLAYLIST.m3u --output SPEC [--output SPEC]"
 	    " [options]\n"
 	    "       pulse-radio air --output SPEC [--output SPEC] [--db FILE]"
 	    " [options]\n"
@@ -326,39 +327,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->play.ceiling_dbtp = LIMITER_CEILING_DEFAULT;
 	a->play.dead_air_ms = PLAYER_DEAD_AIR_MS_DEFAULT;
 	a->play.dead_air_db = PLAYER_DEAD_AIR_DB_DEFAULT;
+	/* Ctrl-C or SIGTERM: a second of fade, not a cut. */
+	a->play.stop_fade_ms = 1000;
 	return 0;
 }
 
-/* Reads the first line of a password file; warns when others can read
- * it. */
-static int read_password(const char *path, char *buf, size_t len)
-{
-	struct stat st;
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f) {
-		log_error("--password-file %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH))
-		log_warn("--password-file %s is readable by every user; "
-		         "chmod 600 it",
-		         path);
-	if (!fgets(buf, (int)len, f))
-		buf[0] = '\0';
-	fclose(f);
-	n = strcspn(buf, "\r\n");
-	buf[n] = '\0';
-	if (!n) {
-		log_error("--password-file %s: empty", path);
-		return -ERR_USAGE;
-	}
-	return 0;
-}
-
-/* Opens the outputs, plays the feed into them, closes them. */
-static int run_feed(struct args *a, const struct player_feed *feed)
+/* Opens the outputs, plays the feed (or the station) into them, closes
+ * them. */
+static int run_outputs(struct args *a, const struct player_feed *feed,
+                       struct station *station)
 {
 	struct output *outs[MAX_OUTPUTS];
 	struct player_stats st = {0};
@@ -374,13 +351,27 @@ static int run_feed(struct args *a, const struct player_feed *feed)
 		if (strncmp(a->outputs[i], "icecast://", 10) == 0)
 			a->play.realtime = true;
 	}
-	rc = player_run(feed, outs, &n_outs, &a->play, &stop_flag, &st);
+	if (station)
+		rc = station_play(station, outs, &n_outs, &a->play, &stop_flag,
+		                  &st);
+	else
+		rc = player_run(feed, outs, &n_outs, &a->play, &stop_flag, &st);
 	log_info("played %zu items, %.1f s of audio; %zu skipped", st.items,
 	         (double)st.frames / a->play.fmt.rate, st.skipped);
 out:
 	for (size_t i = 0; i < n_outs; i++)
 		out_close(outs[i]);
 	return rc;
+}
+
+static int run_feed(struct args *a, const struct player_feed *feed)
+{
+	return run_outputs(a, feed, NULL);
+}
+
+static int run_station(struct args *a, struct station *s)
+{
+	return run_outputs(a, NULL, s);
 }
 
 static int cmd_play(struct args *a)
@@ -412,32 +403,6 @@ out:
 	return rc;
 }
 
-/* A number setting into *v if it is there and in lo..hi. */
-static void number_setting(struct store *st, const char *key, double lo,
-                           double hi, double *v)
-{
-	char buf[32], *end;
-	double x;
-
-	if (store_setting_get(st, key, buf, sizeof(buf)) < 0)
-		return;
-	x = strtod(buf, &end);
-	if (end != buf && !*end && x >= lo && x <= hi)
-		*v = x;
-}
-
-/* The player's sound settings from the database: the limiter's ceiling
- * and the dead-air watch. */
-static void sound_settings(struct store *st, struct player_options *play)
-{
-	double dead_s = (double)play->dead_air_ms / 1000.0;
-
-	number_setting(st, "limiter_ceiling_dbtp", -20, 0, &play->ceiling_dbtp);
-	number_setting(st, "dead_air_db", -90, -20, &play->dead_air_db);
-	number_setting(st, "dead_air_s", 0, 600, &dead_s);
-	play->dead_air_ms = (int64_t)(dead_s * 1000);
-}
-
 /*
  * air: the schedule on the wall clock, as-run logged. render: the same
  * schedule from --from on a simulated clock, as fast as the outputs
@@ -445,11 +410,11 @@ static void sound_settings(struct store *st, struct player_options *play)
  */
 static int cmd_schedule(struct args *a, bool render)
 {
-	struct store *st = NULL;
-	struct feed_sched *fs = NULL;
-	struct newsroom *nr = NULL;
-	struct player_feed feed;
-	bool log_asrun = !render || a->asrun;
+	struct station_options so = {.db_path = cmd_db_path(a->db),
+	                             .render = render,
+	                             .log_asrun = !render || a->asrun,
+	                             .drop_dir = a->drop};
+	struct station *s = NULL;
 	int rc;
 
 	if (a->playlist) {
@@ -457,68 +422,36 @@ static int cmd_schedule(struct args *a, bool render)
 		          a->playlist);
 		return -ERR_USAGE;
 	}
+	if (render && a->drop) {
+		log_error("render: --drop is for air only");
+		return -ERR_USAGE;
+	}
+	if (render && (!a->from || a->hours <= 0)) {
+		log_error("render: give --from DATETIME and --hours N");
+		return -ERR_USAGE;
+	}
+	rc = station_open(&s, &so);
+	if (rc < 0)
+		return rc;
 	if (render) {
 		char zone[128];
 		int64_t from_s;
 
-		if (!a->from || a->hours <= 0) {
-			log_error("render: give --from DATETIME and --hours N");
-			return -ERR_USAGE;
-		}
-		rc = store_open(&st, cmd_db_path(a->db),
-		                log_asrun ? 0 : STORE_READONLY);
-		if (rc < 0)
-			return rc;
-		if (store_setting_get(st, "timezone", zone, sizeof(zone)) < 0 ||
+		if (store_setting_get(station_store(s), "timezone", zone,
+		                      sizeof(zone)) < 0 ||
 		    tu_parse_local(a->from, zone, &from_s) < 0) {
 			log_error("render: --from '%s': not a date and time "
 			          "(YYYY-MM-DDTHH:MM)",
 			          a->from);
-			rc = -ERR_USAGE;
-			goto out;
+			station_close(s);
+			return -ERR_USAGE;
 		}
 		a->play.start_ms = from_s * 1000;
 		a->play.max_seconds = a->hours * 3600;
-		sound_settings(st, &a->play);
-	} else {
-		struct timespec now;
-
-		rc = store_open(&st, cmd_db_path(a->db), 0);
-		if (rc < 0)
-			return rc;
-		clock_gettime(CLOCK_REALTIME, &now);
-		a->play.start_ms =
-		    (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-		sound_settings(st, &a->play);
-		a->play.realtime = true;
 	}
-	if (render && a->drop) {
-		log_error("render: --drop is for air only");
-		rc = -ERR_USAGE;
-		goto out;
-	}
-	rc = feed_sched_new(&fs, st, log_asrun, &feed);
-	/* News needs a queue it may write: air, or a render that logs. */
-	if (rc == 0 && log_asrun) {
-		struct newsroom_options no = {.db_path = cmd_db_path(a->db),
-		                              .drop_dir = a->drop};
-
-		rc = newsroom_new(&nr, render ? st : NULL, &no);
-		if (rc == 0 && !render)
-			rc = newsroom_start(nr);
-		if (rc == 0)
-			rc = feed_sched_news(fs, nr, !render);
-	} else if (rc == 0) {
-		log_info("render: no news (bulletins air only in a render "
-		         "with --asrun)");
-	}
-	if (rc == 0)
-		rc = run_feed(a, &feed);
-out:
-	/* The newsroom's thread stops before the feed it reports to. */
-	newsroom_free(nr);
-	feed_sched_free(fs);
-	store_close(st);
+	station_player_options(s, &a->play);
+	rc = run_station(a, s);
+	station_close(s);
 	return rc;
 }
 
@@ -553,8 +486,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (a.password_file) {
-		if (read_password(a.password_file, a.password,
-		                  sizeof(a.password)) < 0)
+		if (cmd_read_password("--password-file", a.password_file,
+		                      a.password, sizeof(a.password)) < 0)
 			return 1;
 		a.out.password = a.password;
 	} else if (getenv(PASSWORD_ENV)) {

@@ -245,6 +245,9 @@ int out_open(struct output **out, const char *spec,
 	if (!o->name)
 		goto fail;
 	ec.fmt = opt->fmt;
+	if (opt->channels)
+		ec.fmt.channels = opt->channels;
+	ec.in_channels = opt->fmt.channels;
 	ec.quality = opt->quality;
 	ec.bitrate_kbps = opt->bitrate_kbps;
 	sink.page = out_page;

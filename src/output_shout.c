@@ -536,7 +536,8 @@ static int configure(struct output *o, const struct out_target *t,
 		rc = shout_set_audio_info(s->sh, SHOUT_AI_SAMPLERATE, num);
 	}
 	if (rc == SHOUTERR_SUCCESS) {
-		snprintf(num, sizeof(num), "%u", opt->fmt.channels);
+		snprintf(num, sizeof(num), "%u",
+		         opt->channels ? opt->channels : opt->fmt.channels);
 		rc = shout_set_audio_info(s->sh, SHOUT_AI_CHANNELS, num);
 	}
 	if (rc == SHOUTERR_SUCCESS) {

@@ -631,6 +631,8 @@ int player_run(const struct player_feed *feed, struct output **outs,
 	        : 0;
 	struct limiter *lim = NULL;
 	unsigned long long quiet = 0; /* frames below the dead-air level */
+	unsigned long long stop_at = 0;
+	bool stopping = false;
 	long long t0;
 	int rc = 0, empty_in_a_row = 0;
 
@@ -648,9 +650,25 @@ int player_run(const struct player_feed *feed, struct output **outs,
 		return rc < 0 ? rc : -ENOMEM;
 	}
 	t0 = mono_ns();
-	while (!*stop && (!limit || p.st.frames < limit)) {
+	while (!limit || p.st.frames < limit) {
 		size_t want;
 
+		if (*stop && !stopping) {
+			if (!opt->stop_fade_ms || !p.cur.live)
+				break;
+			stopping = true;
+			stop_at = p.st.frames +
+			          ms_to_frames(opt->stop_fade_ms, p.rate);
+			for (unsigned d = 0; d < MIXER_DECKS; d++)
+				if (mixer_live(p.mix, d))
+					mixer_ramp(p.mix, d, MIXER_FADE, 0.0f,
+					           stop_at - p.st.frames,
+					           MIXER_EQUAL_POWER);
+			log_info("stopping: fading out over %.1f s",
+			         (double)opt->stop_fade_ms / 1000);
+		}
+		if (stopping && (p.st.frames >= stop_at || !p.cur.live))
+			break;
 		if (!p.cur.live) {
 			if (!p.nxt.src)
 				rc = fetch(&p, &p.nxt, now_ms(&p));
@@ -659,22 +677,27 @@ int player_run(const struct player_feed *feed, struct output **outs,
 			if (rc != 0)
 				break;
 		}
-		if (at_mix_point(&p)) {
+		if (!stopping && at_mix_point(&p)) {
 			rc = mix_point(&p);
 			if (rc != 0)
 				break;
 		}
 		want = next_span(&p, limit ? limit - p.st.frames : 0);
+		if (stopping && stop_at - p.st.frames < want)
+			want = (size_t)(stop_at - p.st.frames);
 		rc = tick(&p, want, &quiet, lim, &empty_in_a_row);
 		if (rc < 0)
 			break;
-		if (feed->interrupt && p.cur.live && !p.cur.interrupted &&
-		    !p.nxt.src && !p.nxt.live && !p.ovl.src && !p.ovl.live &&
+		if (!stopping && feed->interrupt && p.cur.live &&
+		    !p.cur.interrupted && !p.nxt.src && !p.nxt.live &&
+		    !p.ovl.src && !p.ovl.live &&
 		    feed->interrupt(feed->ctx, now_ms(&p))) {
 			fade_now(&p, &p.cur, PLAYER_INTERRUPT_FADE_MS);
 			log_info("%s: faded out for what comes next",
 			         p.cur.item.path);
 		}
+		if (opt->tick)
+			opt->tick(opt->tick_ctx);
 		if (opt->realtime)
 			pace(&p, &t0);
 	}

@@ -219,7 +219,7 @@ static void init_items(struct item *items, unsigned rate)
 
 static void test_chain(unsigned rate, unsigned channels, unsigned kbps)
 {
-	struct enc_config cfg = {{rate, channels}, 0.3f, kbps};
+	struct enc_config cfg = {{rate, channels}, 0.3f, kbps, 0};
 	static struct collect col;
 	struct enc_sink sink = {collect_page, &col};
 	struct encoder *enc = NULL;
@@ -344,7 +344,7 @@ static void test_bitrate(void)
 	float *buf = malloc(1024 * 2 * sizeof(float));
 
 	for (int k = 0; k < 2 && buf; k++) {
-		struct enc_config cfg = {{44100, 2}, 0.0f, kbps[k]};
+		struct enc_config cfg = {{44100, 2}, 0.0f, kbps[k], 0};
 		static struct collect col;
 		struct enc_sink sink = {collect_page, &col};
 		struct encoder *enc = NULL;
@@ -401,10 +401,10 @@ static void test_bitrate(void)
 static void test_refused_configs(void)
 {
 	static const struct enc_config bad[] = {
-	    {{44100, 0}, 0.4f, 0},    {{44100, 3}, 0.4f, 0},
-	    {{0, 2}, 0.4f, 0},        {{44100, 2}, 1.5f, 0},
-	    {{44100, 2}, -0.5f, 0},   {{44100, 2}, NAN, 0},
-	    {{44100, 2}, 0.4f, 5000}, {{44100, 2}, 0.4f, 1},
+	    {{44100, 0}, 0.4f, 0, 0},    {{44100, 3}, 0.4f, 0, 0},
+	    {{0, 2}, 0.4f, 0, 0},        {{44100, 2}, 1.5f, 0, 0},
+	    {{44100, 2}, -0.5f, 0, 0},   {{44100, 2}, NAN, 0, 0},
+	    {{44100, 2}, 0.4f, 5000, 0}, {{44100, 2}, 0.4f, 1, 0},
 	};
 	struct collect col = {0};
 	struct enc_sink sink = {collect_page, &col};
@@ -426,7 +426,7 @@ static void test_refused_configs(void)
 /* The sink's error comes back from enc_write(); nothing crashes after. */
 static void test_sink_failure(void)
 {
-	struct enc_config cfg = {{44100, 2}, 0.4f, 0};
+	struct enc_config cfg = {{44100, 2}, 0.4f, 0, 0};
 	static struct collect col;
 	struct enc_sink sink = {collect_page, &col};
 	struct encoder *enc = NULL;
@@ -454,7 +454,7 @@ static void test_sink_failure(void)
  * audio at all: still a valid stream. */
 static void test_edges(void)
 {
-	struct enc_config cfg = {{48000, 2}, 0.4f, 0};
+	struct enc_config cfg = {{48000, 2}, 0.4f, 0, 0};
 	static struct collect col;
 	struct enc_sink sink = {collect_page, &col};
 	struct encoder *enc = NULL;
@@ -522,7 +522,7 @@ static void test_edges(void)
 static void test_file_output(unsigned rate, unsigned channels, unsigned kbps)
 {
 	struct out_options opt = {
-	    {rate, channels}, 0.5f, kbps, NULL, NULL, NULL, NULL, NULL};
+	    .fmt = {rate, channels}, .quality = 0.5f, .bitrate_kbps = kbps};
 	struct output *o = NULL;
 	struct item items[3];
 	float *buf = malloc(4096 * channels * sizeof(float));
@@ -562,8 +562,7 @@ static void test_file_output(unsigned rate, unsigned channels, unsigned kbps)
 
 static void test_file_failures(void)
 {
-	struct out_options opt = {{44100, 2}, 0.4f, 0,    NULL,
-	                          NULL,       NULL, NULL, NULL};
+	struct out_options opt = {.fmt = {44100, 2}, .quality = 0.4f};
 	struct output *o = (struct output *)&opt;
 	float buf[1024 * 2];
 	const char *log;
@@ -608,6 +607,70 @@ static void test_file_failures(void)
 	CHECK(strstr(log, "file:/dev/full") != NULL);
 }
 
+/* The RMS of the first second of an Ogg file's only channel, or -1 when
+ * it is not mono. */
+static double mono_rms(const char *path)
+{
+	OggVorbis_File vf;
+	double sum = 0;
+	long n = 0;
+	int bs;
+
+	if (ov_fopen(path, &vf) < 0)
+		return -1;
+	if (ov_info(&vf, -1)->channels != 1) {
+		ov_clear(&vf);
+		return -1;
+	}
+	while (n < 44100) {
+		float **pcm;
+		long got = ov_read_float(&vf, &pcm, 4096, &bs);
+
+		if (got <= 0)
+			break;
+		for (long i = 0; i < got; i++)
+			sum += (double)pcm[0][i] * (double)pcm[0][i];
+		n += got;
+	}
+	ov_clear(&vf);
+	return n ? sqrt(sum / (double)n) : -1;
+}
+
+/* A mono mount from a stereo station: the two channels averaged (a sine
+ * on both comes through whole; in opposite phase it cancels), and the
+ * file says one channel. */
+static void test_downmix(void)
+{
+	struct out_options opt = {
+	    .fmt = {44100, 2}, .quality = 0.4f, .channels = 1};
+	float *buf = malloc(44100 * 2 * sizeof(float));
+	char spec[600];
+
+	for (int flip = 0; flip < 2 && buf; flip++) {
+		struct output *o = NULL;
+		const char *path = test_path(flip ? "anti.ogg" : "mono.ogg");
+		double r;
+
+		make_sine(buf, 44100, 2, 44100, 0);
+		for (size_t i = 0; flip && i < 44100; i++)
+			buf[2 * i + 1] = -buf[2 * i];
+		snprintf(spec, sizeof(spec), "file:%s", path);
+		CHECK(out_open(&o, spec, &opt) == 0);
+		if (!o)
+			continue;
+		CHECK(out_write(o, buf, 44100) == 0);
+		CHECK(out_close(o) == 0);
+		r = mono_rms(path);
+		if (flip)
+			CHECKF(r >= 0 && r < 0.01, "opposite phase: rms %g", r);
+		else
+			CHECKF(fabs(r - AMPLITUDE / sqrt(2)) < 0.02,
+			       "in phase: rms %g, want %g", r,
+			       AMPLITUDE / sqrt(2));
+	}
+	free(buf);
+}
+
 int main(void)
 {
 	static const unsigned rates[] = {44100, 48000};
@@ -624,5 +687,6 @@ int main(void)
 	test_file_output(48000, 2, 0);
 	test_file_output(44100, 1, 96);
 	test_file_failures();
+	test_downmix();
 	return test_done();
 }

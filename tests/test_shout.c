@@ -375,14 +375,12 @@ static double stream_time(const struct stream *s)
 
 static struct out_options options(void)
 {
-	struct out_options opt = {{RATE, CHANNELS},
-	                          0.3f,
-	                          0,
-	                          NULL,
-	                          "Pulse Test",
-	                          "Testing",
-	                          "test_shout.c",
-	                          "http://example.invalid/"};
+	struct out_options opt = {.fmt = {RATE, CHANNELS},
+	                          .quality = 0.3f,
+	                          .name = "Pulse Test",
+	                          .genre = "Testing",
+	                          .description = "test_shout.c",
+	                          .url = "http://example.invalid/"};
 	return opt;
 }
 

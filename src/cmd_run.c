@@ -1,0 +1,368 @@
+/*
+ * cmd_run.c - "pulse-radio run --config FILE": the station as a daemon.
+ *
+ * The one thing to know: everything the configuration says is applied on
+ * the thread that plays, between two blocks (the player's tick hook), so a
+ * reload never races the audio and never leaves a gap. SIGHUP asks for a
+ * reload: a configuration that does not parse is refused with its line
+ * and the running one stays; a good one sets the log level and re-reads
+ * the schedule and the sound settings at once. SIGTERM fades the
+ * programme out and closes every output cleanly. Under systemd
+ * (Type=notify) it reports READY, RELOADING, STOPPING and pets the
+ * watchdog from the same hook, so a stuck audio loop is a restart.
+ */
+#include "commands.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "cmd_priv.h"
+#include "config.h"
+#include "err.h"
+#include "library.h"
+#include "log.h"
+#include "output.h"
+#include "player.h"
+#include "station.h"
+#include "store.h"
+
+#define STOP_FADE_MS 1000
+
+static volatile sig_atomic_t stop_flag, reload_flag;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_flag = 1;
+}
+
+/* What the tick hook works with. */
+struct daemon {
+	struct config cfg; /* in force */
+	struct station *station;
+	uint64_t watchdog_us; /* 0: no watchdog */
+	struct timespec last_pet;
+};
+
+static void usage(FILE *f)
+{
+	fputs("Usage: pulse-radio run --config FILE [--check]\n"
+	      "\n"
+	      "Runs the station as configured in FILE (see "
+	      "dist/pulse-radio.conf):\n"
+	      "the schedule in its database on the wall clock, news from "
+	      "its queue\n"
+	      "and drop folder, one stream mixed once and encoded for each "
+	      "output.\n"
+	      "SIGHUP re-reads FILE and the schedule (a bad FILE is refused "
+	      "and the\n"
+	      "running one stays); SIGTERM fades out and closes the "
+	      "outputs.\n"
+	      "--check only reads FILE and says whether it is good.\n",
+	      f);
+}
+
+/* Opens every output of cfg into outs. 0 or the first failure's code
+ * (logged; the ones opened so far are closed). */
+static int open_outputs(const struct config *cfg, struct output **outs,
+                        size_t *n)
+{
+	*n = 0;
+	for (size_t i = 0; i < cfg->n_out; i++) {
+		const struct cfg_output *o = &cfg->out[i];
+		struct out_options opt = {
+		    .fmt = cfg->fmt,
+		    .channels = o->channels,
+		    .quality = o->quality,
+		    .bitrate_kbps = o->bitrate_kbps,
+		    .name = cfg->name[0] ? cfg->name : NULL,
+		    .genre = cfg->genre[0] ? cfg->genre : NULL,
+		    .description =
+		        cfg->description[0] ? cfg->description : NULL,
+		    .url = cfg->url[0] ? cfg->url : NULL,
+		};
+		char password[256] = "";
+		int rc = 0;
+
+		char what[96];
+
+		snprintf(what, sizeof(what), "[output %s] password_file",
+		         o->name);
+		if (o->password_file[0])
+			rc = cmd_read_password(what, o->password_file, password,
+			                       sizeof(password));
+		else if (o->password_env[0] && getenv(o->password_env))
+			snprintf(password, sizeof(password), "%s",
+			         getenv(o->password_env));
+		else if (o->password_env[0])
+			log_warn("[output %s] password_env: %s is not set",
+			         o->name, o->password_env);
+		if (password[0])
+			opt.password = password;
+		if (rc == 0)
+			rc = out_open(&outs[*n], o->url, &opt);
+		explicit_bzero(password, sizeof(password));
+		if (rc < 0) {
+			for (size_t k = 0; k < *n; k++)
+				out_close(outs[k]);
+			*n = 0;
+			return rc;
+		}
+		log_info("[output %s] %s: %s, %s", o->name, out_name(outs[*n]),
+		         (o->channels ? o->channels : cfg->fmt.channels) == 1
+		             ? "mono"
+		             : "stereo",
+		         o->bitrate_kbps ? "nominal bitrate" : "VBR quality");
+		(*n)++;
+	}
+	return 0;
+}
+
+/* Holds an exclusive lock on the database file for the process's life
+ * (the descriptor is left open): a second daemon on it refuses. */
+static int lock_database(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		log_error("%s: %s (create it with: pulse-radio db init --db "
+		          "%s)",
+		          path, strerror(errno), path);
+		return -ERR_USAGE;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_error("%s: another pulse-radio is already running on this "
+		          "database",
+		          path);
+		close(fd);
+		return -ERR_CONFLICT;
+	}
+	return fd;
+}
+
+/* Station settings the configuration owns: the time zone. */
+static void apply_station(struct daemon *d)
+{
+	struct store *st = station_store(d->station);
+	char zone[128];
+
+	if (!d->cfg.timezone[0])
+		return;
+	if (store_setting_get(st, "timezone", zone, sizeof(zone)) == 0 &&
+	    strcmp(zone, d->cfg.timezone) == 0)
+		return;
+	if (store_setting_set(st, "timezone", d->cfg.timezone) == 0)
+		log_info("time zone set to %s", d->cfg.timezone);
+}
+
+static void reload(struct daemon *d)
+{
+	struct config *next = malloc(sizeof(*next));
+
+	sd_notify(0, "RELOADING=1");
+	log_info("reloading %s", d->cfg.path);
+	if (!next || cfg_load(next, d->cfg.path) < 0) {
+		log_error("reload: %s refused; the running configuration "
+		          "stays",
+		          d->cfg.path);
+		free(next);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	if (next->world_readable)
+		log_warn("%s is readable by every user; chmod 640 it",
+		         next->path);
+	if (!cfg_same_outputs(&d->cfg, next) ||
+	    strcmp(d->cfg.database, next->database) ||
+	    strcmp(d->cfg.drop_dir, next->drop_dir))
+		log_warn("reload: outputs, database and drop folder change "
+		         "only on a restart; the rest is applied");
+	log_set_level(next->level);
+	/* What changes now: the level, the zone, the schedule; the rest
+	 * is kept as it runs. */
+	snprintf(d->cfg.timezone, sizeof(d->cfg.timezone), "%s",
+	         next->timezone);
+	d->cfg.level = next->level;
+	free(next);
+	apply_station(d);
+	if (station_reload(d->station) == 0)
+		log_info("configuration and schedule reloaded");
+	sd_notify(0, "READY=1");
+}
+
+/* Between two blocks: a reload asked for, the watchdog due. */
+static void on_tick(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (reload_flag) {
+		reload_flag = 0;
+		reload(d);
+	}
+	if (d->watchdog_us) {
+		struct timespec now;
+		long long us;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		us = (long long)(now.tv_sec - d->last_pet.tv_sec) * 1000000 +
+		     (now.tv_nsec - d->last_pet.tv_nsec) / 1000;
+		if (us >= (long long)(d->watchdog_us / 2)) {
+			sd_notify(0, "WATCHDOG=1");
+			d->last_pet = now;
+		}
+	}
+}
+
+/* Scans the configured music and jingle folders (new and changed files
+ * only) before going on air. */
+static void scan_folders(struct daemon *d)
+{
+	const char *dirs[] = {d->cfg.music_dir, d->cfg.jingle_dir};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct lib_scan_stats s = {0};
+
+		if (!dirs[i][0])
+			continue;
+		if (lib_scan(store_db(station_store(d->station)), dirs[i],
+		             &s) == 0)
+			log_info("%s: %zu files, %zu added, %zu updated, %zu "
+			         "bad",
+			         dirs[i], s.scanned, s.added, s.updated, s.bad);
+	}
+}
+
+static int run(struct daemon *d)
+{
+	struct station_options so = {
+	    .db_path = d->cfg.database,
+	    .drop_dir = d->cfg.drop_dir[0] ? d->cfg.drop_dir : NULL};
+	struct player_options play = {
+	    .fmt = d->cfg.fmt,
+	    .limiter = true,
+	    .ceiling_dbtp = -1.0,
+	    .dead_air_ms = PLAYER_DEAD_AIR_MS_DEFAULT,
+	    .dead_air_db = PLAYER_DEAD_AIR_DB_DEFAULT,
+	    .stop_fade_ms = STOP_FADE_MS,
+	    .tick = on_tick,
+	    .tick_ctx = d,
+	};
+	struct output *outs[CFG_MAX_OUTPUTS];
+	struct player_stats st = {0};
+	size_t n_outs = 0;
+	int lock, rc;
+
+	lock = lock_database(d->cfg.database);
+	if (lock < 0)
+		return lock;
+	rc = station_open(&d->station, &so);
+	if (rc == 0) {
+		apply_station(d);
+		scan_folders(d);
+		station_player_options(d->station, &play);
+		rc = open_outputs(&d->cfg, outs, &n_outs);
+	}
+	if (rc == 0) {
+		if (sd_watchdog_enabled(0, &d->watchdog_us) <= 0)
+			d->watchdog_us = 0;
+		clock_gettime(CLOCK_MONOTONIC, &d->last_pet);
+		sd_notifyf(0, "READY=1\nSTATUS=On air: %zu output(s)", n_outs);
+		log_info("on air: %s, %u Hz %s, %zu output(s)", d->cfg.name,
+		         d->cfg.fmt.rate,
+		         d->cfg.fmt.channels == 1 ? "mono" : "stereo", n_outs);
+		rc = station_play(d->station, outs, &n_outs, &play, &stop_flag,
+		                  &st);
+		sd_notify(0, "STOPPING=1");
+		log_info("stopped: %zu items, %.1f s of audio", st.items,
+		         (double)st.frames / d->cfg.fmt.rate);
+	}
+	for (size_t i = 0; i < n_outs; i++)
+		out_close(outs[i]);
+	station_close(d->station);
+	d->station = NULL;
+	close(lock);
+	return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"check", no_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct sigaction sa = {0};
+	struct daemon *d;
+	const char *path = NULL;
+	bool check = false;
+	int c, rc;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'k':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (!path || optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		log_error("run: out of memory");
+		return 1;
+	}
+	if (cfg_load(&d->cfg, path) < 0) {
+		free(d);
+		return 1;
+	}
+	if (d->cfg.world_readable)
+		log_warn("%s is readable by every user; chmod 640 it", path);
+	if (check) {
+		printf("%s: good: %zu output(s), database %s\n", path,
+		       d->cfg.n_out, d->cfg.database);
+		free(d);
+		return 0;
+	}
+	log_set_level(d->cfg.level);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a signal cuts the pacing sleep short. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	rc = run(d);
+	free(d);
+	if (rc == -ERR_USAGE)
+		return 2;
+	return rc < 0 ? 1 : 0;
+}
