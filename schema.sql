@@ -210,3 +210,18 @@ INSERT INTO setting(key, value) VALUES
 -- The news bed now plays at news_bed_db between bulletins and duck_db
 -- lower under speech; -8 keeps the old -20 under speech.
 UPDATE setting SET value = '-8' WHERE key = 'news_bed_db' AND value = '-20';
+
+-- @version 6
+
+-- Every write through the HTTP API or the comms page: who (the token's
+-- name), when, what, on which bulletin, and the answer.
+CREATE TABLE audit (
+	id        INTEGER PRIMARY KEY,
+	at        TEXT NOT NULL,                      -- UTC, ISO 8601
+	who       TEXT NOT NULL,
+	action    TEXT NOT NULL,                      -- e.g. bulletin.add
+	target    INTEGER,                            -- the bulletin id
+	status    INTEGER NOT NULL,                   -- the HTTP status sent
+	detail    TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_at ON audit(at);

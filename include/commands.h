@@ -18,6 +18,7 @@ int cmd_asrun(int argc, char **argv);    /* asrun export --from --to */
 int cmd_plan(int argc, char **argv);     /* plan --from --hours */
 int cmd_bulletin(int argc, char **argv); /* bulletin add|list|show|withdraw */
 int cmd_run(int argc, char **argv);      /* run --config FILE: the daemon */
+int cmd_daemon_status(int argc, char **argv); /* status: ask the daemon */
 
 /* The database path: opt if given, else $PULSE_RADIO_DB, else
  * "pulse-radio.db". */

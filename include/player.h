@@ -21,6 +21,7 @@
 #include "pcm.h"
 
 struct output;
+struct status;
 
 #define PLAYER_PATH_MAX 4096
 #define PLAYER_TAG_MAX 256
@@ -125,6 +126,9 @@ struct player_options {
 	 * daemon's reload and watchdog. May be NULL. */
 	void (*tick)(void *ctx);
 	void *tick_ctx;
+	/* Live state for the status API and metrics (status.h). May be
+	 * NULL. */
+	struct status *status;
 };
 
 #define PLAYER_CODEC_MARGIN_DB 1.0

@@ -30,11 +30,13 @@
 #include "cmd_priv.h"
 #include "config.h"
 #include "err.h"
+#include "http.h"
 #include "library.h"
 #include "log.h"
 #include "output.h"
 #include "player.h"
 #include "station.h"
+#include "status.h"
 #include "store.h"
 
 #define STOP_FADE_MS 1000
@@ -57,6 +59,8 @@ static void on_hup(int sig)
 struct daemon {
 	struct config cfg; /* in force */
 	struct station *station;
+	struct status *status;
+	struct http *http;
 	uint64_t watchdog_us; /* 0: no watchdog */
 	struct timespec last_pet;
 };
@@ -266,18 +270,33 @@ static int run(struct daemon *d)
 	};
 	struct output *outs[CFG_MAX_OUTPUTS];
 	struct player_stats st = {0};
+	struct timespec now;
 	size_t n_outs = 0;
 	int lock, rc;
 
 	lock = lock_database(d->cfg.database);
 	if (lock < 0)
 		return lock;
-	rc = station_open(&d->station, &so);
+	clock_gettime(CLOCK_REALTIME, &now);
+	rc = status_new(&d->status, d->cfg.fmt.rate,
+	                (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	play.status = d->status;
+	if (rc == 0)
+		rc = station_open(&d->station, &so);
 	if (rc == 0) {
 		apply_station(d);
 		scan_folders(d);
 		station_player_options(d->station, &play);
 		rc = open_outputs(&d->cfg, outs, &n_outs);
+	}
+	if (rc == 0 && d->cfg.http_bind[0]) {
+		struct http_options ho = {.bind = d->cfg.http_bind,
+		                          .token_file = d->cfg.http_token_file,
+		                          .db_path = d->cfg.database,
+		                          .station = d->cfg.name,
+		                          .status = d->status};
+
+		rc = http_start(&d->http, &ho);
 	}
 	if (rc == 0) {
 		if (sd_watchdog_enabled(0, &d->watchdog_us) <= 0)
@@ -293,10 +312,14 @@ static int run(struct daemon *d)
 		log_info("stopped: %zu items, %.1f s of audio", st.items,
 		         (double)st.frames / d->cfg.fmt.rate);
 	}
+	http_stop(d->http);
+	d->http = NULL;
 	for (size_t i = 0; i < n_outs; i++)
 		out_close(outs[i]);
 	station_close(d->station);
 	d->station = NULL;
+	status_free(d->status);
+	d->status = NULL;
 	close(lock);
 	return rc;
 }

@@ -10,9 +10,16 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-    {"db", cmd_db},     {"library", cmd_library},   {"playlist", cmd_playlist},
-    {"slot", cmd_slot}, {"override", cmd_override}, {"asrun", cmd_asrun},
-    {"plan", cmd_plan}, {"bulletin", cmd_bulletin}, {"run", cmd_run},
+    {"db", cmd_db},
+    {"library", cmd_library},
+    {"playlist", cmd_playlist},
+    {"slot", cmd_slot},
+    {"override", cmd_override},
+    {"asrun", cmd_asrun},
+    {"plan", cmd_plan},
+    {"bulletin", cmd_bulletin},
+    {"run", cmd_run},
+    {"status", cmd_daemon_status},
 };
 
 const char *cmd_db_path(const char *opt)

@@ -23,6 +23,7 @@
 #include "mixer.h"
 #include "output.h"
 #include "source.h"
+#include "status.h"
 
 #define DEFAULT_BLOCK_FRAMES 1024
 /* Further behind the clock than this and we stop trying to catch up. */
@@ -162,6 +163,13 @@ static void item_tags(struct onair *a, struct source *src, char *title,
 	*artist = a->item.artist[0] ? a->item.artist : source_artist(src);
 }
 
+static void count(const struct play *p, enum status_counter c,
+                  unsigned long long n)
+{
+	if (p->opt->status)
+		status_add(p->opt->status, c, n);
+}
+
 /* Fetches the next item that opens into a (not started): 0, 1 at the
  * feed's end, or <0. at_ms: when it is due to start. */
 static int fetch(struct play *p, struct onair *a, int64_t at_ms)
@@ -188,6 +196,7 @@ static int fetch(struct play *p, struct onair *a, int64_t at_ms)
 			a->src = NULL;
 		}
 		p->st.skipped++;
+		count(p, STATUS_SKIPPED, 1);
 		if (feed->failed)
 			feed->failed(feed->ctx, &a->item);
 	}
@@ -279,6 +288,10 @@ static void go_live(struct play *p, struct onair *a, float fade, bool announce)
 	a->live = true;
 	a->start_ms = now_ms(p);
 	p->st.items++;
+	count(p, STATUS_ITEMS, 1);
+	if (announce && p->opt->status)
+		status_on_air(p->opt->status, title, artist, a->item.path,
+		              a->start_ms);
 }
 
 /* Whether a, not yet started, may be carried under overlay o or fade in
@@ -399,6 +412,8 @@ static void end_item(struct play *p, struct onair *a, bool early)
 	if (feed->aired && a->frames > 0)
 		feed->aired(feed->ctx, &a->item, a->start_ms,
 		            frames_to_ms(a->frames, p->rate), early);
+	if (a->item.id < 0 && a->frames > 0 && !early)
+		count(p, STATUS_BULLETINS, 1);
 	if (a->live)
 		mixer_clear(p->mix, a->deck);
 	clear(a);
@@ -505,6 +520,7 @@ static int cur_done(struct play *p, bool early, int *empty_in_a_row)
 		 * files would spin. */
 		log_warn("%s: no audio in it; skipped", c->item.path);
 		p->st.skipped++;
+		count(p, STATUS_SKIPPED, 1);
 		if (feed->failed)
 			feed->failed(feed->ctx, &c->item);
 		if (++*empty_in_a_row == MAX_FAILS_IN_A_ROW) {
@@ -548,6 +564,7 @@ static void pace(const struct play *p, long long *t0)
 	if (now - due > MAX_LATE_NS) {
 		log_warn("fell %.1f s behind real time; carrying on from now",
 		         (double)(now - due) / 1e9);
+		count(p, STATUS_UNDERRUNS, 1);
 		*t0 += now - due;
 	} else if (due > now) {
 		sleep_until_ns(due);
@@ -593,6 +610,8 @@ static int tick(struct play *p, size_t want, unsigned long long *quiet,
 		             (float)pow(10.0, opt->dead_air_db / 20.0), quiet,
 		             ms_to_frames(opt->dead_air_ms, p->rate))) {
 			p->st.skipped++;
+			count(p, STATUS_SKIPPED, 1);
+			count(p, STATUS_DEAD_AIR, 1);
 			if (p->feed->failed)
 				p->feed->failed(p->feed->ctx, &c->item);
 			if (p->feed->dead_air)
@@ -608,6 +627,17 @@ static int tick(struct play *p, size_t want, unsigned long long *quiet,
 		if (rc < 0)
 			return rc;
 		p->st.frames += n;
+		count(p, STATUS_FRAMES, n);
+		if (opt->status &&
+		    (p->st.frames == n ||
+		     p->st.frames / p->rate != (p->st.frames - n) / p->rate)) {
+			/* Once a second of audio: who is listening. */
+			status_outputs(opt->status, *p->n_outs);
+			for (size_t i = 0; i < *p->n_outs; i++)
+				status_output(opt->status, i,
+				              out_name(p->outs[i]),
+				              out_connected(p->outs[i]));
+		}
 	}
 	if (over)
 		return cur_done(p, early, empty_in_a_row);

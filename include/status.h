@@ -1,0 +1,65 @@
+/*
+ * status.h - what the station is doing, for the status API and the
+ * metrics: written by the audio thread, read by the HTTP thread.
+ *
+ * The one thing to know: writers never wait long (one mutex held for a
+ * copy of a few strings or an add), and a reader takes a snapshot, so
+ * nothing in the audio path ever waits for a slow client.
+ */
+#ifndef STATUS_H
+#define STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STATUS_TEXT_MAX 256
+#define STATUS_OUTPUTS_MAX 8
+
+enum status_counter {
+	STATUS_FRAMES,     /* frames sent to the outputs */
+	STATUS_ITEMS,      /* items that went on air */
+	STATUS_SKIPPED,    /* items that could not be played */
+	STATUS_DEAD_AIR,   /* dead-air events */
+	STATUS_BULLETINS,  /* bulletins that aired whole */
+	STATUS_UNDERRUNS,  /* times the audio loop fell behind real time */
+	STATUS_RECONNECTS, /* outputs that came back after a drop */
+	STATUS_COUNTERS
+};
+
+struct status_output {
+	char name[STATUS_TEXT_MAX]; /* out_name(): no password */
+	bool connected;
+};
+
+struct status_snapshot {
+	char title[STATUS_TEXT_MAX], artist[STATUS_TEXT_MAX];
+	char path[STATUS_TEXT_MAX];
+	int64_t started_ms; /* of the item on air; 0: none yet */
+	int64_t up_since_ms;
+	unsigned rate;
+	unsigned long long count[STATUS_COUNTERS];
+	struct status_output out[STATUS_OUTPUTS_MAX];
+	size_t n_out;
+};
+
+struct status;
+
+/* 0 or -ENOMEM. rate: the station's, for seconds of audio. */
+int status_new(struct status **out, unsigned rate, int64_t now_ms);
+void status_free(struct status *s);
+
+/* The item that just went on air. */
+void status_on_air(struct status *s, const char *title, const char *artist,
+                   const char *path, int64_t started_ms);
+void status_add(struct status *s, enum status_counter c, unsigned long long n);
+/* Output i's name and whether audio reaches it (a drop and a return
+ * counts a reconnect). */
+void status_output(struct status *s, size_t i, const char *name,
+                   bool connected);
+/* The outputs now number n (one failed for good and was dropped). */
+void status_outputs(struct status *s, size_t n);
+
+void status_get(struct status *s, struct status_snapshot *out);
+
+#endif
