@@ -117,7 +117,7 @@ for args in "play $L/list.m3u" "play $L/list.m3u --output ftp://x/y" \
 	t_check "usage error '$args': exit 2 (got $rc) with a message" \
 		test "$rc" -eq 2 -a -s "$T/ulog"
 done
-t_check "--help" bash -c "'$PULSE_RADIO' --help | grep -q 'Usage: pulse-radio play'"
+t_check "--help" bash -c "'$PULSE_RADIO' --help | grep -q 'pulse-radio play PLAYLIST.m3u'"
 t_check "--version" bash -c "'$PULSE_RADIO' --version | grep -q '^pulse-radio [0-9]'"
 
 t_done
