@@ -16,7 +16,8 @@ echo "== format check"
 clang-format --dry-run --Werror src/*.c src/*.h include/*.h tests/*.c tests/*.h tests/tools/*.c bench/*.c
 
 echo "== plain build"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	-DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 cmake --build build -j"$(nproc)"
 
 echo "== sanitizer build"

@@ -687,7 +687,7 @@ static void test_stream(void)
 		stream_block(&s, true);
 	CHECK(out_begin_item(o, titles[1], "Artist B") == 0);
 	title_lag = now_s();
-	CHECK(stream_until_title(&s, &w, titles[1], 5));
+	CHECK(stream_until_title(&s, &w, titles[1], 10));
 	title_lag = now_s() - title_lag;
 	while (stream_time(&s) < 6.5)
 		stream_block(&s, true);
