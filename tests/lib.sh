@@ -23,7 +23,8 @@
 #   wait_until SECS CMD [ARG..] run CMD every 0.1 s until it succeeds (1: timeout)
 #   ice_start [PORT]            start icecast2 (on PORT, or a free port) and wait
 #                               until /status-json.xsl parses (10 s at most);
-#                               one at a time per shell
+#                               one at a time per shell; $ICE_EXTRA, if set, is
+#                               XML added to its config (e.g. <mount> sections)
 #   ice_stop [SIGNAL]           stop it (TERM by default; KILL simulates a crash)
 #                               and wait until it is gone (5 s, then SIGKILL)
 #   ice_restart [DOWN_SECS]     ice_stop, stay down DOWN_SECS (default 0), and
@@ -221,6 +222,7 @@ _ice_write_config() {
     <header name="Access-Control-Allow-Origin" value="*"/>
   </http-headers>
   <fileserve>1</fileserve>
+  ${ICE_EXTRA:-}
   <paths>
     <basedir>/usr/share/icecast2</basedir>
     <logdir>$ICE_DIR/log</logdir>
