@@ -21,6 +21,7 @@
 #define HTTP_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct http;
 struct status;
@@ -41,5 +42,10 @@ int http_start(struct http **out, const struct http_options *opt);
 
 /* Stops serving (waits for the request in progress); accepts NULL. */
 void http_stop(struct http *h);
+
+/* "HOST:PORT" (an IPv4 address, or an IPv6 one in brackets) into *addr
+ * and *len: 0, or -ERR_USAGE. */
+int http_parse_addr(const char *hostport, struct sockaddr_storage *addr,
+                    socklen_t *len);
 
 #endif

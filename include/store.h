@@ -52,6 +52,11 @@ int store_schema_latest(void);
 /* Reads setting key into buf (0), or -ERR_NOT_FOUND; -ERR_INVALID if the
  * value does not fit in len bytes. */
 int store_setting_get(struct store *st, const char *key, char *buf, size_t len);
+
+/* A number setting: its value if it is there, a number and in lo..hi;
+ * otherwise dflt (a value out of range is logged once per call). */
+double store_setting_number(struct store *st, const char *key, double lo,
+                            double hi, double dflt);
 /* Inserts or replaces setting key: 0 or -ERR_DB. */
 int store_setting_set(struct store *st, const char *key, const char *value);
 

@@ -114,17 +114,6 @@ static bool mixes_in(const struct sched_item *it, int64_t need_ms)
 	       !it->pinned && it->length_ms >= need_ms;
 }
 
-static int64_t setting_ms(struct store *st, const char *key, int64_t dflt)
-{
-	char buf[32], *end;
-	long v;
-
-	if (store_setting_get(st, key, buf, sizeof(buf)) < 0)
-		return dflt;
-	v = strtol(buf, &end, 10);
-	return end == buf || *end || v < 0 || v > 10000 ? dflt : v;
-}
-
 static int print_plan(struct store *st, const char *zone, int64_t from_ms,
                       int64_t to_ms)
 {
@@ -132,8 +121,10 @@ static int print_plan(struct store *st, const char *zone, int64_t from_ms,
 	struct sched *s = NULL;
 	struct sched_item *item = malloc(2 * sizeof(*item)), *under = item + 1;
 	int64_t at = from_ms, xf = 0; /* xf: the crossfade out of the last */
-	int64_t attack = setting_ms(st, "duck_attack_ms", 200);
-	int64_t release = setting_ms(st, "duck_release_ms", 800);
+	int64_t attack =
+	    (int64_t)store_setting_number(st, "duck_attack_ms", 0, 10000, 200);
+	int64_t release =
+	    (int64_t)store_setting_number(st, "duck_release_ms", 0, 10000, 800);
 	int last_yday = -1, rc;
 
 	if (!item) {

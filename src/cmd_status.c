@@ -8,10 +8,8 @@
  */
 #include "commands.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +19,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "http.h"
 #include "log.h"
 
 #define ANSWER_MAX (256 * 1024)
@@ -42,36 +41,13 @@ static void usage(FILE *f)
 /* Connects to "HOST:PORT" (IPv4 or [IPv6]) with a 5 s timeout. */
 static int dial(const char *bind)
 {
-	char host[128];
-	const char *colon = strrchr(bind, ':');
-	struct sockaddr_storage a = {0};
+	struct sockaddr_storage a;
 	struct timeval tv = {5, 0};
 	socklen_t len;
-	size_t hl = colon ? (size_t)(colon - bind) : 0;
-	int fd, port = colon ? atoi(colon + 1) : 0;
+	int fd;
 
-	if (!hl || hl >= sizeof(host) || port < 1 || port > 65535)
+	if (http_parse_addr(bind, &a, &len) < 0)
 		return -ERR_USAGE;
-	memcpy(host, bind, hl);
-	host[hl] = '\0';
-	if (host[0] == '[' && host[hl - 1] == ']') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a;
-
-		host[hl - 1] = '\0';
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
-			return -ERR_USAGE;
-		len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&a;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-			return -ERR_USAGE;
-		len = sizeof(*s4);
-	}
 	fd = socket(a.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

@@ -55,22 +55,13 @@ struct feed_sched {
 #define DEAD_AIR_SWITCH 2
 #define DEAD_AIR_FALLBACK_MS (15 * 60 * 1000)
 
-static int64_t setting_ms(struct store *st, const char *key, int64_t dflt)
-{
-	char buf[32], *end;
-	long v;
-
-	if (store_setting_get(st, key, buf, sizeof(buf)) < 0)
-		return dflt;
-	v = strtol(buf, &end, 10);
-	return end == buf || *end || v < 0 || v > 10000 ? dflt : v;
-}
-
 static void sound_load(struct feed_sched *fs)
 {
 	loudness_cfg_load(fs->st, &fs->loud);
-	fs->attack_ms = setting_ms(fs->st, "duck_attack_ms", 200);
-	fs->release_ms = setting_ms(fs->st, "duck_release_ms", 800);
+	fs->attack_ms = (int64_t)store_setting_number(fs->st, "duck_attack_ms",
+	                                              0, 10000, 200);
+	fs->release_ms = (int64_t)store_setting_number(
+	    fs->st, "duck_release_ms", 0, 10000, 800);
 }
 
 /* The ducking of item, from the slot's level and the station's ramps. */

@@ -747,9 +747,8 @@ static int load_tokens(struct http *h, const char *path)
 	return 0;
 }
 
-/* "HOST:PORT" into addr (IPv4 or [IPv6]). */
-static int parse_bind(const char *bind, struct sockaddr_storage *addr,
-                      socklen_t *len)
+int http_parse_addr(const char *bind, struct sockaddr_storage *addr,
+                    socklen_t *len)
 {
 	char host[128];
 	const char *colon = strrchr(bind, ':');
@@ -799,7 +798,7 @@ int http_start(struct http **out, const struct http_options *opt)
 	h->status = opt->status;
 	snprintf(h->station, sizeof(h->station), "%s",
 	         opt->station ? opt->station : "");
-	if (parse_bind(opt->bind, &addr, &alen) < 0) {
+	if (http_parse_addr(opt->bind, &addr, &alen) < 0) {
 		log_error("http: bind '%s' is not IPv4:PORT or [IPv6]:PORT",
 		          opt->bind);
 		free(h);

@@ -61,29 +61,16 @@ int station_open(struct station **out, const struct station_options *opt)
 	return 0;
 }
 
-/* A number setting into *v if it is there and in lo..hi. */
-static void number_setting(struct store *st, const char *key, double lo,
-                           double hi, double *v)
-{
-	char buf[32], *end;
-	double x;
-
-	if (store_setting_get(st, key, buf, sizeof(buf)) < 0)
-		return;
-	x = strtod(buf, &end);
-	if (end != buf && !*end && x >= lo && x <= hi)
-		*v = x;
-}
-
 void station_player_options(struct station *s, struct player_options *play)
 {
-	double dead_s = (double)play->dead_air_ms / 1000.0;
-
-	number_setting(s->st, "limiter_ceiling_dbtp", -20, 0,
-	               &play->ceiling_dbtp);
-	number_setting(s->st, "dead_air_db", -90, -20, &play->dead_air_db);
-	number_setting(s->st, "dead_air_s", 0, 600, &dead_s);
-	play->dead_air_ms = (int64_t)(dead_s * 1000);
+	play->ceiling_dbtp = store_setting_number(s->st, "limiter_ceiling_dbtp",
+	                                          -20, 0, play->ceiling_dbtp);
+	play->dead_air_db = store_setting_number(s->st, "dead_air_db", -90, -20,
+	                                         play->dead_air_db);
+	play->dead_air_ms =
+	    (int64_t)(store_setting_number(s->st, "dead_air_s", 0, 600,
+	                                   (double)play->dead_air_ms / 1000.0) *
+	              1000);
 	if (!s->opt.render) {
 		struct timespec now;
 

@@ -408,3 +408,21 @@ void store_close(struct store *st)
 	free(st->path);
 	free(st);
 }
+
+double store_setting_number(struct store *st, const char *key, double lo,
+                            double hi, double dflt)
+{
+	char buf[64], *end;
+	double v;
+
+	if (store_setting_get(st, key, buf, sizeof(buf)) < 0)
+		return dflt;
+	v = strtod(buf, &end);
+	if (end == buf || *end || !(v >= lo && v <= hi)) {
+		log_warn("setting %s: '%s' is not a number from %g to %g; "
+		         "using %g",
+		         key, buf, lo, hi, dflt);
+		return dflt;
+	}
+	return v;
+}
