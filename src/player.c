@@ -64,6 +64,8 @@ struct play {
 	struct onair cur, nxt, ovl;
 	float bed_duck; /* where the bed's duck envelope is going */
 	float *buf;
+	float quiet_floor;               /* dead_air_db as a peak level */
+	unsigned long long quiet_frames; /* dead_air_ms in frames */
 };
 
 static long long mono_ns(void)
@@ -606,9 +608,8 @@ static int tick(struct play *p, size_t want, unsigned long long *quiet,
 	over = advance(c, got[c->deck], want, &early);
 	if (n > 0) {
 		if (opt->dead_air_ms > 0 &&
-		    dead_air(c, p->buf, n, p->ch, p->rate,
-		             (float)pow(10.0, opt->dead_air_db / 20.0), quiet,
-		             ms_to_frames(opt->dead_air_ms, p->rate))) {
+		    dead_air(c, p->buf, n, p->ch, p->rate, p->quiet_floor,
+		             quiet, p->quiet_frames)) {
 			p->st.skipped++;
 			count(p, STATUS_SKIPPED, 1);
 			count(p, STATUS_DEAD_AIR, 1);
@@ -667,6 +668,8 @@ int player_run(const struct player_feed *feed, struct output **outs,
 	int rc = 0, empty_in_a_row = 0;
 
 	p.block = opt->block_frames ? opt->block_frames : DEFAULT_BLOCK_FRAMES;
+	p.quiet_floor = (float)pow(10.0, opt->dead_air_db / 20.0);
+	p.quiet_frames = ms_to_frames(opt->dead_air_ms, p.rate);
 	p.buf = malloc(p.block * p.ch * sizeof(*p.buf));
 	if (opt->limiter &&
 	    (rc = limiter_new(&lim, p.rate, p.ch,
