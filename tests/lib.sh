@@ -270,6 +270,9 @@ _ice_launch() {
 	good=0
 	while (($(date +%s%N) < deadline)); do
 		if ! _ice_pid_alive "$ICE_PID"; then
+			echo "ice_start: icecast2 exited at once on port" \
+				"$ICE_PORT (taken meanwhile?); log:" >&2
+			tail -n 5 "$ICE_DIR/log/error.log" >&2 2>/dev/null
 			return 1
 		fi
 		# Ready: valid JSON three times running, over 0.2 s.
@@ -303,8 +306,10 @@ ice_start() {
 	export ICE_PORT ICE_PASS ICE_ADMIN_PASS ICE_PID ICE_DIR
 	for _ in 1 2 3; do
 		ICE_PORT=${want:-$(free_port)}
-		_ice_launch
-		rc=$?
+		# Not a bare call: under set -e (every it_ script) a failed
+		# launch would end the test here, silently, with no retry.
+		rc=0
+		_ice_launch || rc=$?
 		((rc == 0)) && return 0
 		if ((rc == 2)); then
 			echo "ice_start: icecast2 not ready after 10 s" >&2
