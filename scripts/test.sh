@@ -33,7 +33,7 @@ echo "== tests, sanitizer build"
 	--repeat until-pass:2 -E '^it_package$')
 
 echo "== unit tests under valgrind"
-(cd build && ctest -T memcheck -L unit --output-on-failure --timeout 900)
+(cd build && ctest -T memcheck -L unit -j2 --output-on-failure --timeout 900)
 
 # The wall-clock tests of the daemon and of Icecast's own features run
 # once, on the sanitizer build.
