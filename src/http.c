@@ -9,6 +9,7 @@
  * nothing else.
  */
 #include "http.h"
+#include "http_priv.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -31,42 +32,10 @@
 #include "store.h"
 #include "timeutil.h"
 
-#define TOKENS_MAX 32
 #define TOKEN_MIN 16
 #define QUEUE_SHOWN 50
 
-struct token {
-	char name[64];
-	char value[128];
-};
-
-struct http {
-	struct MHD_Daemon *d;
-	struct store *st; /* used by the MHD thread only */
-	struct status *status;
-	char station[256];
-	struct token tok[TOKENS_MAX];
-	size_t n_tok;
-};
-
-/* One request in progress. */
-struct req {
-	char *body;
-	size_t len;
-	bool too_large;
-};
-
-/* A growing string. */
-struct sb {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_printf(struct sb *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(struct sb *b, const char *fmt, ...)
+void http_sb_printf(struct sb *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -102,22 +71,46 @@ static void sb_printf(struct sb *b, const char *fmt, ...)
 	}
 }
 
-/* s as a JSON string, quotes included. */
-static void sb_json(struct sb *b, const char *s)
+void http_sb_json(struct sb *b, const char *s)
 {
-	sb_printf(b, "\"");
+	http_sb_printf(b, "\"");
 	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
 		if (*c == '"' || *c == '\\')
-			sb_printf(b, "\\%c", *c);
+			http_sb_printf(b, "\\%c", *c);
 		else if (*c < 0x20 || *c == 0x7f)
-			sb_printf(b, "\\u%04x", *c);
+			http_sb_printf(b, "\\u%04x", *c);
 		else
-			sb_printf(b, "%c", *c);
+			http_sb_printf(b, "%c", *c);
 	}
-	sb_printf(b, "\"");
+	http_sb_printf(b, "\"");
 }
 
-static int64_t wall_ms(void)
+void http_sb_html(struct sb *b, const char *s)
+{
+	for (const char *c = s; *c; c++) {
+		switch (*c) {
+		case '&':
+			http_sb_printf(b, "&amp;");
+			break;
+		case '<':
+			http_sb_printf(b, "&lt;");
+			break;
+		case '>':
+			http_sb_printf(b, "&gt;");
+			break;
+		case '"':
+			http_sb_printf(b, "&quot;");
+			break;
+		case '\'':
+			http_sb_printf(b, "&#39;");
+			break;
+		default:
+			http_sb_printf(b, "%c", *c);
+		}
+	}
+}
+
+int64_t http_now_ms(void)
 {
 	struct timespec ts;
 
@@ -125,8 +118,9 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned code,
-                             const char *type, struct sb *b)
+enum MHD_Result http_respond(struct MHD_Connection *c, unsigned code,
+                             const char *type, struct sb *b,
+                             const char *const *headers)
 {
 	struct MHD_Response *r;
 	enum MHD_Result rc;
@@ -146,20 +140,27 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code,
 	if (code == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, "WWW-Authenticate",
 		                        "Bearer realm=\"pulse-radio\"");
+	for (size_t i = 0; headers && headers[i]; i += 2)
+		MHD_add_response_header(r, headers[i], headers[i + 1]);
 	rc = MHD_queue_response(c, code, r);
 	MHD_destroy_response(r);
 	return rc;
 }
 
-/* {"error": why} with code. */
-static enum MHD_Result error(struct MHD_Connection *c, unsigned code,
-                             const char *why)
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code,
+                             const char *type, struct sb *b)
+{
+	return http_respond(c, code, type, b, NULL);
+}
+
+enum MHD_Result http_error(struct MHD_Connection *c, unsigned code,
+                           const char *why)
 {
 	struct sb b = {0};
 
-	sb_printf(&b, "{\"error\": ");
-	sb_json(&b, why);
-	sb_printf(&b, "}\n");
+	http_sb_printf(&b, "{\"error\": ");
+	http_sb_json(&b, why);
+	http_sb_printf(&b, "}\n");
 	return reply(c, code, "application/json", &b);
 }
 
@@ -180,7 +181,7 @@ static void json_bulletins(struct http *h, struct sb *b)
 	sqlite3_stmt *q;
 	bool first = true;
 
-	sb_printf(b, "[");
+	http_sb_printf(b, "[");
 	if (sqlite3_prepare_v2(
 	        store_db(h->st),
 	        "SELECT id, state, lang, priority = 'breaking', submitted_by,"
@@ -190,25 +191,31 @@ static void json_bulletins(struct http *h, struct sb *b)
 	        -1, &q, NULL) == SQLITE_OK) {
 		sqlite3_bind_int(q, 1, QUEUE_SHOWN);
 		while (sqlite3_step(q) == SQLITE_ROW) {
-			sb_printf(b, "%s{\"id\": %lld, \"state\": ",
-			          first ? "" : ", ",
-			          (long long)sqlite3_column_int64(q, 0));
-			sb_json(b, (const char *)sqlite3_column_text(q, 1));
-			sb_printf(b, ", \"lang\": ");
-			sb_json(b, (const char *)sqlite3_column_text(q, 2));
-			sb_printf(b, ", \"breaking\": %s, \"by\": ",
-			          sqlite3_column_int(q, 3) ? "true" : "false");
-			sb_json(b, (const char *)sqlite3_column_text(q, 4));
-			sb_printf(b, ", \"submitted\": ");
-			sb_json(b, (const char *)sqlite3_column_text(q, 5));
-			sb_printf(b, ", \"text\": ");
-			sb_json(b, (const char *)sqlite3_column_text(q, 6));
-			sb_printf(b, "}");
+			http_sb_printf(b, "%s{\"id\": %lld, \"state\": ",
+			               first ? "" : ", ",
+			               (long long)sqlite3_column_int64(q, 0));
+			http_sb_json(b,
+			             (const char *)sqlite3_column_text(q, 1));
+			http_sb_printf(b, ", \"lang\": ");
+			http_sb_json(b,
+			             (const char *)sqlite3_column_text(q, 2));
+			http_sb_printf(b, ", \"breaking\": %s, \"by\": ",
+			               sqlite3_column_int(q, 3) ? "true"
+			                                        : "false");
+			http_sb_json(b,
+			             (const char *)sqlite3_column_text(q, 4));
+			http_sb_printf(b, ", \"submitted\": ");
+			http_sb_json(b,
+			             (const char *)sqlite3_column_text(q, 5));
+			http_sb_printf(b, ", \"text\": ");
+			http_sb_json(b,
+			             (const char *)sqlite3_column_text(q, 6));
+			http_sb_printf(b, "}");
 			first = false;
 		}
 	}
 	sqlite3_finalize(q);
-	sb_printf(b, "]");
+	http_sb_printf(b, "]");
 }
 
 static double cpu_seconds(void)
@@ -227,25 +234,26 @@ static enum MHD_Result get_status_text(struct http *h, struct MHD_Connection *c)
 	struct sb b = {0};
 	sqlite3_stmt *q;
 	char when[40];
-	int64_t now = wall_ms(), up;
+	int64_t now = http_now_ms(), up;
 
 	status_get(h->status, &s);
 	up = (now - s.up_since_ms) / 1000;
-	sb_printf(&b, "%s: up %lldd %02lld:%02lld:%02lld, %.0f s of audio\n",
-	          h->station, (long long)(up / 86400),
-	          (long long)(up / 3600 % 24), (long long)(up / 60 % 60),
-	          (long long)(up % 60),
-	          s.rate ? (double)s.count[STATUS_FRAMES] / s.rate : 0.0);
+	http_sb_printf(
+	    &b, "%s: up %lldd %02lld:%02lld:%02lld, %.0f s of audio\n",
+	    h->station, (long long)(up / 86400), (long long)(up / 3600 % 24),
+	    (long long)(up / 60 % 60), (long long)(up % 60),
+	    s.rate ? (double)s.count[STATUS_FRAMES] / s.rate : 0.0);
 	if (s.started_ms) {
 		tu_format_utc(s.started_ms, when, sizeof(when));
-		sb_printf(&b, "on air: %s%s%s (since %s)\n", s.artist,
-		          s.artist[0] ? " - " : "", s.title, when);
+		http_sb_printf(&b, "on air: %s%s%s (since %s)\n", s.artist,
+		               s.artist[0] ? " - " : "", s.title, when);
 	} else {
-		sb_printf(&b, "on air: nothing yet\n");
+		http_sb_printf(&b, "on air: nothing yet\n");
 	}
 	for (size_t i = 0; i < s.n_out; i++)
-		sb_printf(&b, "output: %s %s\n", s.out[i].name,
-		          s.out[i].connected ? "connected" : "NOT CONNECTED");
+		http_sb_printf(&b, "output: %s %s\n", s.out[i].name,
+		               s.out[i].connected ? "connected"
+		                                  : "NOT CONNECTED");
 	if (sqlite3_prepare_v2(
 	        store_db(h->st),
 	        "SELECT id, state, lang, priority, submitted_by,"
@@ -254,20 +262,22 @@ static enum MHD_Result get_status_text(struct http *h, struct MHD_Connection *c)
 	        -1, &q, NULL) == SQLITE_OK) {
 		sqlite3_bind_int(q, 1, QUEUE_SHOWN);
 		while (sqlite3_step(q) == SQLITE_ROW)
-			sb_printf(&b, "bulletin %lld: %s, %s, %s, by %s: %s\n",
-			          (long long)sqlite3_column_int64(q, 0),
-			          sqlite3_column_text(q, 1),
-			          sqlite3_column_text(q, 2),
-			          sqlite3_column_text(q, 3),
-			          sqlite3_column_text(q, 4),
-			          sqlite3_column_text(q, 5));
+			http_sb_printf(&b,
+			               "bulletin %lld: %s, %s, %s, by %s: %s\n",
+			               (long long)sqlite3_column_int64(q, 0),
+			               sqlite3_column_text(q, 1),
+			               sqlite3_column_text(q, 2),
+			               sqlite3_column_text(q, 3),
+			               sqlite3_column_text(q, 4),
+			               sqlite3_column_text(q, 5));
 	}
 	sqlite3_finalize(q);
 	for (int k = 0; k < STATUS_COUNTERS; k++)
 		if (k != STATUS_FRAMES)
-			sb_printf(&b, "%s%s %llu", k == 1 ? "counts: " : ", ",
-			          counter_name[k], s.count[k]);
-	sb_printf(&b, "\n");
+			http_sb_printf(&b, "%s%s %llu",
+			               k == 1 ? "counts: " : ", ",
+			               counter_name[k], s.count[k]);
+	http_sb_printf(&b, "\n");
 	return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8", &b);
 }
 
@@ -276,49 +286,50 @@ static enum MHD_Result get_status(struct http *h, struct MHD_Connection *c)
 	struct status_snapshot s;
 	struct sb b = {0};
 	char when[40];
-	int64_t now = wall_ms();
+	int64_t now = http_now_ms();
 
 	status_get(h->status, &s);
-	sb_printf(&b, "{\"station\": ");
-	sb_json(&b, h->station);
-	sb_printf(&b, ", \"uptime_s\": %.1f, \"audio_s\": %.1f",
-	          (double)(now - s.up_since_ms) / 1000,
-	          s.rate ? (double)s.count[STATUS_FRAMES] / s.rate : 0.0);
-	sb_printf(&b, ", \"on_air\": ");
+	http_sb_printf(&b, "{\"station\": ");
+	http_sb_json(&b, h->station);
+	http_sb_printf(&b, ", \"uptime_s\": %.1f, \"audio_s\": %.1f",
+	               (double)(now - s.up_since_ms) / 1000,
+	               s.rate ? (double)s.count[STATUS_FRAMES] / s.rate : 0.0);
+	http_sb_printf(&b, ", \"on_air\": ");
 	if (s.started_ms) {
 		tu_format_utc(s.started_ms, when, sizeof(when));
-		sb_printf(&b, "{\"title\": ");
-		sb_json(&b, s.title);
-		sb_printf(&b, ", \"artist\": ");
-		sb_json(&b, s.artist);
-		sb_printf(&b, ", \"started\": ");
-		sb_json(&b, when);
-		sb_printf(&b, "}");
+		http_sb_printf(&b, "{\"title\": ");
+		http_sb_json(&b, s.title);
+		http_sb_printf(&b, ", \"artist\": ");
+		http_sb_json(&b, s.artist);
+		http_sb_printf(&b, ", \"started\": ");
+		http_sb_json(&b, when);
+		http_sb_printf(&b, "}");
 	} else {
-		sb_printf(&b, "null");
+		http_sb_printf(&b, "null");
 	}
-	sb_printf(&b, ", \"outputs\": [");
+	http_sb_printf(&b, ", \"outputs\": [");
 	for (size_t i = 0; i < s.n_out; i++) {
-		sb_printf(&b, "%s{\"name\": ", i ? ", " : "");
-		sb_json(&b, s.out[i].name);
-		sb_printf(&b, ", \"connected\": %s}",
-		          s.out[i].connected ? "true" : "false");
+		http_sb_printf(&b, "%s{\"name\": ", i ? ", " : "");
+		http_sb_json(&b, s.out[i].name);
+		http_sb_printf(&b, ", \"connected\": %s}",
+		               s.out[i].connected ? "true" : "false");
 	}
-	sb_printf(&b, "], \"bulletins\": ");
+	http_sb_printf(&b, "], \"bulletins\": ");
 	json_bulletins(h, &b);
-	sb_printf(&b, ", \"counters\": {");
+	http_sb_printf(&b, ", \"counters\": {");
 	for (int k = 0; k < STATUS_COUNTERS; k++)
-		sb_printf(&b, "%s\"%s\": %llu", k ? ", " : "", counter_name[k],
-		          s.count[k]);
-	sb_printf(&b, "}}\n");
+		http_sb_printf(&b, "%s\"%s\": %llu", k ? ", " : "",
+		               counter_name[k], s.count[k]);
+	http_sb_printf(&b, "}}\n");
 	return reply(c, MHD_HTTP_OK, "application/json", &b);
 }
 
 static void metric(struct sb *b, const char *name, const char *type,
                    const char *help, double v)
 {
-	sb_printf(b, "# HELP pulse_%s %s\n# TYPE pulse_%s %s\npulse_%s %.17g\n",
-	          name, help, name, type, name, v);
+	http_sb_printf(
+	    b, "# HELP pulse_%s %s\n# TYPE pulse_%s %s\npulse_%s %.17g\n", name,
+	    help, name, type, name, v);
 }
 
 static enum MHD_Result get_metrics(struct http *h, struct MHD_Connection *c)
@@ -351,7 +362,7 @@ static enum MHD_Result get_metrics(struct http *h, struct MHD_Connection *c)
 	metric(&b, "cpu_seconds_total", "counter",
 	       "User and system CPU time of the daemon.", cpu_seconds());
 	metric(&b, "uptime_seconds", "gauge", "Seconds since the start.",
-	       (double)(wall_ms() - s.up_since_ms) / 1000);
+	       (double)(http_now_ms() - s.up_since_ms) / 1000);
 	if (sqlite3_prepare_v2(store_db(h->st),
 	                       "SELECT count(*) FROM bulletin WHERE state IN "
 	                       "('queued', 'rendered')",
@@ -361,49 +372,55 @@ static enum MHD_Result get_metrics(struct http *h, struct MHD_Connection *c)
 	sqlite3_finalize(q);
 	metric(&b, "bulletins_waiting", "gauge",
 	       "Bulletins queued or rendered, not yet on air.", queued);
-	sb_printf(&b, "# HELP pulse_output_connected Whether audio reaches "
-	              "the output.\n# TYPE pulse_output_connected gauge\n");
+	http_sb_printf(&b,
+	               "# HELP pulse_output_connected Whether audio reaches "
+	               "the output.\n# TYPE pulse_output_connected gauge\n");
 	for (size_t i = 0; i < s.n_out; i++) {
-		sb_printf(&b, "pulse_output_connected{output=");
-		sb_json(&b, s.out[i].name);
-		sb_printf(&b, "} %d\n", s.out[i].connected ? 1 : 0);
+		http_sb_printf(&b, "pulse_output_connected{output=");
+		http_sb_json(&b, s.out[i].name);
+		http_sb_printf(&b, "} %d\n", s.out[i].connected ? 1 : 0);
 	}
 	return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", &b);
 }
 
 /* ---- writes ---- */
 
-/* The token's name for "Bearer TOKEN", or NULL. Compared in constant
- * time per token. */
-static const char *who(struct http *h, struct MHD_Connection *c)
+const char *http_token_name(struct http *h, const char *value)
 {
-	const char *auth =
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	const char *found = NULL;
+	size_t m = strlen(value);
 
-	if (!auth || strncmp(auth, "Bearer ", 7) != 0)
-		return NULL;
-	auth += 7;
 	for (size_t i = 0; i < h->n_tok; i++) {
 		const char *t = h->tok[i].value;
-		size_t n = strlen(t), m = strlen(auth);
+		size_t n = strlen(t);
 		unsigned char diff = (unsigned char)(n != m);
 
 		for (size_t k = 0; k < n; k++)
-			diff |= (unsigned char)(t[k] ^ (k < m ? auth[k] : 0));
+			diff |= (unsigned char)(t[k] ^ (k < m ? value[k] : 0));
 		if (!diff)
 			found = h->tok[i].name;
 	}
 	return found;
 }
 
-static void audit(struct http *h, const char *by, const char *action,
-                  int64_t target, unsigned code, const char *detail)
+/* The token's name for "Authorization: Bearer TOKEN", or NULL. */
+static const char *who(struct http *h, struct MHD_Connection *c)
+{
+	const char *auth =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+
+	if (!auth || strncmp(auth, "Bearer ", 7) != 0)
+		return NULL;
+	return http_token_name(h, auth + 7);
+}
+
+void http_audit(struct http *h, const char *by, const char *action,
+                int64_t target, unsigned code, const char *detail)
 {
 	sqlite3_stmt *q;
 	char at[40];
 
-	tu_format_utc(wall_ms(), at, sizeof(at));
+	tu_format_utc(http_now_ms(), at, sizeof(at));
 	if (sqlite3_prepare_v2(store_db(h->st),
 	                       "INSERT INTO audit(at, who, action, target, "
 	                       "status, detail) VALUES (?1, ?2, ?3, ?4, ?5, "
@@ -432,9 +449,7 @@ static int hexval(int c)
 	                              : -1;
 }
 
-/* The form field key in body (x-www-form-urlencoded), decoded into a new
- * string: 1 with *out, 0 when absent, -1 when malformed. */
-static int form_field(const char *body, size_t len, const char *key, char **out)
+int http_form_field(const char *body, size_t len, const char *key, char **out)
 {
 	size_t klen = strlen(key), i = 0;
 
@@ -483,12 +498,11 @@ static int form_field(const char *body, size_t len, const char *key, char **out)
 	return 0;
 }
 
-/* A time field (expires, not_before) into *ms; 0 absent. -1 bad. */
-static int time_field(struct http *h, const struct req *r, const char *key,
-                      int64_t *ms, char *why, size_t whylen)
+int http_time_field(struct http *h, const struct http_req *r, const char *key,
+                    int64_t *ms, char *why, size_t whylen)
 {
 	char *v, zone[128];
-	int rc = form_field(r->body, r->len, key, &v);
+	int rc = http_form_field(r->body, r->len, key, &v);
 
 	*ms = 0;
 	if (rc <= 0 || !v[0]) {
@@ -496,7 +510,7 @@ static int time_field(struct http *h, const struct req *r, const char *key,
 		return rc < 0 ? -1 : 0;
 	}
 	if (store_setting_get(h->st, "timezone", zone, sizeof(zone)) < 0 ||
-	    tu_parse_when(v, zone, wall_ms(), ms) < 0) {
+	    tu_parse_when(v, zone, http_now_ms(), ms) < 0) {
 		snprintf(why, whylen,
 		         "%s: '%.40s' is not +30m, +2h, +1d or YYYY-MM-DD "
 		         "HH:MM",
@@ -509,7 +523,7 @@ static int time_field(struct http *h, const struct req *r, const char *key,
 }
 
 static enum MHD_Result post_bulletin(struct http *h, struct MHD_Connection *c,
-                                     const struct req *r, const char *by)
+                                     const struct http_req *r, const char *by)
 {
 	const char *type =
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
@@ -526,9 +540,9 @@ static enum MHD_Result post_bulletin(struct http *h, struct MHD_Connection *c,
 		         "(application/x-www-form-urlencoded)");
 		goto bad;
 	}
-	if (form_field(r->body, r->len, "text", &text) <= 0 ||
-	    form_field(r->body, r->len, "lang", &lang) < 0 ||
-	    form_field(r->body, r->len, "priority", &prio) < 0) {
+	if (http_form_field(r->body, r->len, "text", &text) <= 0 ||
+	    http_form_field(r->body, r->len, "lang", &lang) < 0 ||
+	    http_form_field(r->body, r->len, "priority", &prio) < 0) {
 		snprintf(why, sizeof(why),
 		         "a form with a text field (and lang, priority, "
 		         "expires, not_before), percent-encoded");
@@ -540,39 +554,42 @@ static enum MHD_Result post_bulletin(struct http *h, struct MHD_Connection *c,
 		         prio);
 		goto bad;
 	}
-	if (time_field(h, r, "expires", &nb.expires_ms, why, sizeof(why)) < 0 ||
-	    time_field(h, r, "not_before", &nb.not_before_ms, why,
-	               sizeof(why)) < 0)
+	if (http_time_field(h, r, "expires", &nb.expires_ms, why, sizeof(why)) <
+	        0 ||
+	    http_time_field(h, r, "not_before", &nb.not_before_ms, why,
+	                    sizeof(why)) < 0)
 		goto bad;
 	nb.text = text;
 	nb.text_len = strlen(text);
 	nb.lang = lang;
 	nb.breaking = prio && strcmp(prio, "breaking") == 0;
-	rc = bulletin_add(h->st, &nb, wall_ms(), &id, why, sizeof(why));
+	rc = bulletin_add(h->st, &nb, http_now_ms(), &id, why, sizeof(why));
 	if (rc == -ERR_INVALID)
 		goto bad;
 	if (rc < 0) {
-		audit(h, by, "bulletin.add", 0, 500, "database error");
+		http_audit(h, by, "bulletin.add", 0, 500, "database error");
 		free(text);
 		free(lang);
 		free(prio);
-		return error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		             "the database failed; see the log");
+		return http_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		                  "the database failed; see the log");
 	}
 	log_info("http: bulletin %lld queued by %s%s", (long long)id, by,
 	         nb.breaking ? " (breaking)" : "");
-	audit(h, by, "bulletin.add", id, 201, nb.breaking ? "breaking" : "");
+	http_audit(h, by, "bulletin.add", id, 201,
+	           nb.breaking ? "breaking" : "");
 	free(text);
 	free(lang);
 	free(prio);
-	sb_printf(&b, "{\"id\": %lld, \"state\": \"queued\"}\n", (long long)id);
+	http_sb_printf(&b, "{\"id\": %lld, \"state\": \"queued\"}\n",
+	               (long long)id);
 	return reply(c, MHD_HTTP_CREATED, "application/json", &b);
 bad:
-	audit(h, by, "bulletin.add", 0, 400, why);
+	http_audit(h, by, "bulletin.add", 0, 400, why);
 	free(text);
 	free(lang);
 	free(prio);
-	return error(c, MHD_HTTP_BAD_REQUEST, why);
+	return http_error(c, MHD_HTTP_BAD_REQUEST, why);
 }
 
 static enum MHD_Result delete_bulletin(struct http *h, struct MHD_Connection *c,
@@ -586,26 +603,27 @@ static enum MHD_Result delete_bulletin(struct http *h, struct MHD_Connection *c,
 	errno = 0;
 	id = strtoll(idtext, &end, 10);
 	if (errno || end == idtext || *end || id <= 0) {
-		audit(h, by, "bulletin.withdraw", 0, 404, idtext);
-		return error(c, MHD_HTTP_NOT_FOUND, "no such bulletin");
+		http_audit(h, by, "bulletin.withdraw", 0, 404, idtext);
+		return http_error(c, MHD_HTTP_NOT_FOUND, "no such bulletin");
 	}
-	rc = bulletin_withdraw(h->st, id, wall_ms(), why, sizeof(why));
+	rc = bulletin_withdraw(h->st, id, http_now_ms(), why, sizeof(why));
 	if (rc == -ERR_NOT_FOUND) {
-		audit(h, by, "bulletin.withdraw", id, 404, "");
-		return error(c, MHD_HTTP_NOT_FOUND, "no such bulletin");
+		http_audit(h, by, "bulletin.withdraw", id, 404, "");
+		return http_error(c, MHD_HTTP_NOT_FOUND, "no such bulletin");
 	}
 	if (rc == -ERR_CONFLICT) {
-		audit(h, by, "bulletin.withdraw", id, 409, why);
-		return error(c, MHD_HTTP_CONFLICT, why);
+		http_audit(h, by, "bulletin.withdraw", id, 409, why);
+		return http_error(c, MHD_HTTP_CONFLICT, why);
 	}
 	if (rc < 0) {
-		audit(h, by, "bulletin.withdraw", id, 500, "database error");
-		return error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		             "the database failed; see the log");
+		http_audit(h, by, "bulletin.withdraw", id, 500,
+		           "database error");
+		return http_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		                  "the database failed; see the log");
 	}
 	log_info("http: bulletin %lld withdrawn by %s", id, by);
-	audit(h, by, "bulletin.withdraw", id, 200, "");
-	sb_printf(&b, "{\"id\": %lld, \"state\": \"withdrawn\"}\n", id);
+	http_audit(h, by, "bulletin.withdraw", id, 200, "");
+	http_sb_printf(&b, "{\"id\": %lld, \"state\": \"withdrawn\"}\n", id);
 	return reply(c, MHD_HTTP_OK, "application/json", &b);
 }
 
@@ -613,7 +631,7 @@ static enum MHD_Result delete_bulletin(struct http *h, struct MHD_Connection *c,
 
 static enum MHD_Result route(struct http *h, struct MHD_Connection *c,
                              const char *url, const char *method,
-                             const struct req *r)
+                             const struct http_req *r)
 {
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	const char *by;
@@ -623,32 +641,37 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *c,
 		    c, MHD_GET_ARGUMENT_KIND, "format");
 
 		if (!get)
-			return error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET");
+			return http_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+			                  "use GET");
 		return fmt && strcmp(fmt, "text") == 0 ? get_status_text(h, c)
 		                                       : get_status(h, c);
 	}
 	if (strcmp(url, "/metrics") == 0)
 		return get ? get_metrics(h, c)
-		           : error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET");
+		           : http_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		                        "use GET");
+	if (http_page_owns(url))
+		return http_page(h, c, url, method, r);
 	if (strcmp(url, "/api/bulletins") != 0 &&
 	    strncmp(url, "/api/bulletins/", 15) != 0)
-		return error(c, MHD_HTTP_NOT_FOUND, "no such page");
+		return http_error(c, MHD_HTTP_NOT_FOUND, "no such page");
 	by = who(h, c);
 	if (!by)
-		return error(c, MHD_HTTP_UNAUTHORIZED,
-		             "a token is needed: Authorization: Bearer TOKEN");
+		return http_error(
+		    c, MHD_HTTP_UNAUTHORIZED,
+		    "a token is needed: Authorization: Bearer TOKEN");
 	if (r->too_large) {
-		audit(h, by, method, 0, 413, url);
-		return error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-		             "the body is larger than the limit");
+		http_audit(h, by, method, 0, 413, url);
+		return http_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+		                  "the body is larger than the limit");
 	}
 	if (strcmp(url, "/api/bulletins") == 0 && strcmp(method, "POST") == 0)
 		return post_bulletin(h, c, r, by);
 	if (strncmp(url, "/api/bulletins/", 15) == 0 &&
 	    strcmp(method, "DELETE") == 0)
 		return delete_bulletin(h, c, url + 15, by);
-	return error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-	             "POST /api/bulletins or DELETE /api/bulletins/ID");
+	return http_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+	                  "POST /api/bulletins or DELETE /api/bulletins/ID");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -657,7 +680,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   size_t *data_size, void **ctx)
 {
 	struct http *h = cls;
-	struct req *r = *ctx;
+	struct http_req *r = *ctx;
 
 	(void)version;
 	if (!r) {
@@ -695,7 +718,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 static void on_done(void *cls, struct MHD_Connection *c, void **ctx,
                     enum MHD_RequestTerminationCode why)
 {
-	struct req *r = *ctx;
+	struct http_req *r = *ctx;
 
 	(void)cls;
 	(void)c;
@@ -729,7 +752,7 @@ static int load_tokens(struct http *h, const char *path)
 		if (k <= 0 || name[0] == '#')
 			continue;
 		if (k != 2 || strlen(value) < TOKEN_MIN ||
-		    h->n_tok == TOKENS_MAX) {
+		    h->n_tok == HTTP_TOKENS_MAX) {
 			log_error("http: %s:%d: want 'NAME TOKEN' with a token "
 			          "of %d characters or more",
 			          path, n, TOKEN_MIN);
@@ -843,5 +866,6 @@ void http_stop(struct http *h)
 	MHD_stop_daemon(h->d);
 	store_close(h->st);
 	explicit_bzero(h->tok, sizeof(h->tok));
+	explicit_bzero(h->sess, sizeof(h->sess));
 	free(h);
 }
