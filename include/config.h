@@ -68,6 +68,10 @@ struct config {
  */
 int cfg_load(struct config *c, const char *path);
 
+/* Whether x and y are the same output (name, target, password source,
+ * encoding). */
+bool cfg_same_output(const struct cfg_output *x, const struct cfg_output *y);
+
 /* Whether a and b have the same outputs (names, targets, encoding). */
 bool cfg_same_outputs(const struct config *a, const struct config *b);
 

@@ -35,6 +35,11 @@ int feed_sched_news(struct feed_sched *fs, struct newsroom *nr, bool threaded);
  * reload). 0, or a negative code with the old schedule kept. */
 int feed_sched_reload(struct feed_sched *fs);
 
+/* From now on, each music item handed out publishes into st what the
+ * scheduler expects after it (sched_forecast). st is borrowed. */
+struct status;
+void feed_sched_status(struct feed_sched *fs, struct status *st);
+
 void feed_sched_free(struct feed_sched *fs);
 
 #endif

@@ -1,12 +1,16 @@
 /*
  * http.h - the daemon's HTTP side (libmicrohttpd), on loopback by default:
  *
- *   GET    /api/status         JSON: on air, outputs, bulletin queue, counters
+ *   GET    /api/status         JSON: on air, next, outputs, listeners,
+ *                              bulletin queue, counters
  *   GET    /metrics            Prometheus text format
  *   POST   /api/bulletins      a bulletin (form fields: text, lang,
  *                              priority normal|breaking, expires,
  *                              not_before): 201 with its id
  *   DELETE /api/bulletins/ID   withdraws it
+ *   GET    /  and  /comms      the news desk, a web page for comms staff
+ *                              (http_page.c: sign in with a token, queue,
+ *                              preview, withdraw; session cookie + CSRF)
  *
  * Writes need "Authorization: Bearer TOKEN" with a token from the token
  * file (lines "NAME TOKEN"; NAME is who the audit log names): 401 without

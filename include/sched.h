@@ -121,6 +121,20 @@ void sched_set_news(struct sched *s, int (*pending)(void *ctx, int64_t at_ms),
  * the fallback playlist (if there is one). */
 void sched_use_fallback(struct sched *s, int64_t until_ms);
 
+/* "music", "jingle", "id", "news" or "fallback". */
+const char *sched_kind_name(enum sched_kind kind);
+
+/*
+ * What would air after the item after (the last sched_next() gave), as
+ * far as is known now: the next n items (at most), picked as sched_next()
+ * would on a copy of the history, so s itself is not changed. Start times
+ * allow for crossfades; a news block counts as a minute. The number of
+ * items (> 0), or a negative code (-ENOMEM; -ERR_EMPTY when nothing is
+ * playable).
+ */
+int sched_forecast(const struct sched *s, const struct sched_item *after,
+                   struct sched_item *out, size_t n);
+
 /* Frees; accepts NULL. */
 void sched_free(struct sched *s);
 

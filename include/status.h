@@ -30,6 +30,20 @@ enum status_counter {
 struct status_output {
 	char name[STATUS_TEXT_MAX]; /* out_name(): no password */
 	bool connected;
+	/* On its Icecast server, from the listeners module; -1: unknown (not
+	 * an Icecast mount, or its server could not be read). */
+	int listeners;
+	int64_t listeners_at_ms; /* when last read (wall clock); 0: never */
+};
+
+#define STATUS_NEXT_MAX 5
+
+/* An item the scheduler expects to air after the one on air. */
+struct status_next {
+	char title[STATUS_TEXT_MAX], artist[STATUS_TEXT_MAX];
+	const char *kind; /* sched_kind_name(): static */
+	int64_t at_ms;    /* when it should start (UTC ms) */
+	int64_t length_ms;
 };
 
 struct status_snapshot {
@@ -41,6 +55,8 @@ struct status_snapshot {
 	unsigned long long count[STATUS_COUNTERS];
 	struct status_output out[STATUS_OUTPUTS_MAX];
 	size_t n_out;
+	struct status_next next[STATUS_NEXT_MAX];
+	size_t n_next;
 };
 
 struct status;
@@ -59,6 +75,18 @@ void status_output(struct status *s, size_t i, const char *name,
                    bool connected);
 /* The outputs now number n (one failed for good and was dropped). */
 void status_outputs(struct status *s, size_t n);
+/*
+ * The listeners of the output named name (its out_name()), as its Icecast
+ * server last told (-1: unknown), and when that read was (wall clock ms).
+ * Kept by name, so it follows the output when another one is dropped, and
+ * reaches an output the audio thread has not reported yet.
+ */
+void status_listeners(struct status *s, const char *name, int listeners,
+                      int64_t at_ms);
+
+/* What is expected after the item going on air now (n items, at most
+ * STATUS_NEXT_MAX are kept). */
+void status_next(struct status *s, const struct status_next *next, size_t n);
 
 void status_get(struct status *s, struct status_snapshot *out);
 

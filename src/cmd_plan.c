@@ -41,22 +41,6 @@ static void usage(FILE *f)
 	      f);
 }
 
-static const char *kind_name(enum sched_kind kind)
-{
-	switch (kind) {
-	case SCHED_JINGLE:
-		return "jingle";
-	case SCHED_FALLBACK:
-		return "fallback";
-	case SCHED_ID:
-		return "id";
-	case SCHED_NEWS:
-		return "news";
-	default:
-		return "music";
-	}
-}
-
 /* The forecast of the queue: each bulletin airs at the first news
  * minute after it is due, so a later one counts only those due since. */
 struct forecast {
@@ -89,7 +73,7 @@ static int print_item(const struct sched_item *item, int64_t at,
 	}
 	printf("%02d:%02d:%02d  %-16s  %-8s  %s%s%s  %lld:%02d%s\n", tm.tm_hour,
 	       tm.tm_min, tm.tm_sec, item->slot[0] ? item->slot : "-",
-	       kind_name(item->kind), item->artist,
+	       sched_kind_name(item->kind), item->artist,
 	       item->artist[0] ? " - " : "", item->title,
 	       (long long)(len_s / 60), (int)(len_s % 60),
 	       item->cut ? " (cut)" : "");

@@ -32,6 +32,7 @@
 #include "err.h"
 #include "http.h"
 #include "library.h"
+#include "listeners.h"
 #include "log.h"
 #include "output.h"
 #include "player.h"
@@ -61,6 +62,12 @@ struct daemon {
 	struct station *station;
 	struct status *status;
 	struct http *http;
+	struct listeners *listeners; /* NULL: no Icecast output */
+	/* The player's outputs (run()'s array), and which of them is
+	 * cfg.out[k]'s (NULL: not open, or the player dropped it). */
+	struct output **outs;
+	size_t *n_outs;
+	struct output *of_cfg[CFG_MAX_OUTPUTS];
 	uint64_t watchdog_us; /* 0: no watchdog */
 	struct timespec last_pet;
 };
@@ -83,60 +90,136 @@ static void usage(FILE *f)
 	      f);
 }
 
-/* Opens every output of cfg into outs. 0 or the first failure's code
+/* Opens cfg's output o into *out: 0 or a negative code (logged). */
+static int open_output(const struct config *cfg, const struct cfg_output *o,
+                       struct output **out)
+{
+	struct out_options opt = {
+	    .fmt = cfg->fmt,
+	    .channels = o->channels,
+	    .quality = o->quality,
+	    .bitrate_kbps = o->bitrate_kbps,
+	    .name = cfg->name[0] ? cfg->name : NULL,
+	    .genre = cfg->genre[0] ? cfg->genre : NULL,
+	    .description = cfg->description[0] ? cfg->description : NULL,
+	    .url = cfg->url[0] ? cfg->url : NULL,
+	};
+	char password[256] = "", what[96];
+	int rc = 0;
+
+	snprintf(what, sizeof(what), "[output %s] password_file", o->name);
+	if (o->password_file[0])
+		rc = cmd_read_password(what, o->password_file, password,
+		                       sizeof(password));
+	else if (o->password_env[0] && getenv(o->password_env))
+		snprintf(password, sizeof(password), "%s",
+		         getenv(o->password_env));
+	else if (o->password_env[0])
+		log_warn("[output %s] password_env: %s is not set", o->name,
+		         o->password_env);
+	if (password[0])
+		opt.password = password;
+	if (rc == 0)
+		rc = out_open(out, o->url, &opt);
+	explicit_bzero(password, sizeof(password));
+	if (rc < 0)
+		return rc;
+	log_info("[output %s] %s: %s, %s", o->name, out_name(*out),
+	         (o->channels ? o->channels : cfg->fmt.channels) == 1
+	             ? "mono"
+	             : "stereo",
+	         o->bitrate_kbps ? "nominal bitrate" : "VBR quality");
+	return 0;
+}
+
+/* Opens every output of d->cfg into outs. 0 or the first failure's code
  * (logged; the ones opened so far are closed). */
-static int open_outputs(const struct config *cfg, struct output **outs,
-                        size_t *n)
+static int open_outputs(struct daemon *d, struct output **outs, size_t *n)
 {
 	*n = 0;
-	for (size_t i = 0; i < cfg->n_out; i++) {
-		const struct cfg_output *o = &cfg->out[i];
-		struct out_options opt = {
-		    .fmt = cfg->fmt,
-		    .channels = o->channels,
-		    .quality = o->quality,
-		    .bitrate_kbps = o->bitrate_kbps,
-		    .name = cfg->name[0] ? cfg->name : NULL,
-		    .genre = cfg->genre[0] ? cfg->genre : NULL,
-		    .description =
-		        cfg->description[0] ? cfg->description : NULL,
-		    .url = cfg->url[0] ? cfg->url : NULL,
-		};
-		char password[256] = "";
-		int rc = 0;
+	for (size_t i = 0; i < d->cfg.n_out; i++) {
+		int rc = open_output(&d->cfg, &d->cfg.out[i], &outs[*n]);
 
-		char what[96];
-
-		snprintf(what, sizeof(what), "[output %s] password_file",
-		         o->name);
-		if (o->password_file[0])
-			rc = cmd_read_password(what, o->password_file, password,
-			                       sizeof(password));
-		else if (o->password_env[0] && getenv(o->password_env))
-			snprintf(password, sizeof(password), "%s",
-			         getenv(o->password_env));
-		else if (o->password_env[0])
-			log_warn("[output %s] password_env: %s is not set",
-			         o->name, o->password_env);
-		if (password[0])
-			opt.password = password;
-		if (rc == 0)
-			rc = out_open(&outs[*n], o->url, &opt);
-		explicit_bzero(password, sizeof(password));
 		if (rc < 0) {
 			for (size_t k = 0; k < *n; k++)
 				out_close(outs[k]);
 			*n = 0;
 			return rc;
 		}
-		log_info("[output %s] %s: %s, %s", o->name, out_name(outs[*n]),
-		         (o->channels ? o->channels : cfg->fmt.channels) == 1
-		             ? "mono"
-		             : "stereo",
-		         o->bitrate_kbps ? "nominal bitrate" : "VBR quality");
+		d->of_cfg[i] = outs[*n];
 		(*n)++;
 	}
 	return 0;
+}
+
+/* Whether o is still among the player's outputs. */
+static bool output_alive(const struct daemon *d, const struct output *o)
+{
+	for (size_t i = 0; o && i < *d->n_outs; i++)
+		if (d->outs[i] == o)
+			return true;
+	return false;
+}
+
+/*
+ * A reload's outputs, between two blocks: those unchanged keep running
+ * (their listeners hear nothing happen), new and changed ones are opened,
+ * the ones gone closed. If none of next's outputs opens, the old ones
+ * stay. Then d->cfg has next's outputs.
+ */
+static void reload_outputs(struct daemon *d, const struct config *next)
+{
+	struct output *by[CFG_MAX_OUTPUTS] = {0}, *fresh[CFG_MAX_OUTPUTS];
+	bool kept[CFG_MAX_OUTPUTS] = {false};
+	struct status_snapshot *now = malloc(sizeof(*now));
+	size_t n = 0;
+
+	for (size_t j = 0; j < next->n_out; j++) {
+		for (size_t k = 0; k < d->cfg.n_out && !by[j]; k++) {
+			if (!kept[k] &&
+			    cfg_same_output(&d->cfg.out[k], &next->out[j]) &&
+			    output_alive(d, d->of_cfg[k])) {
+				by[j] = d->of_cfg[k];
+				kept[k] = true;
+			}
+		}
+		if (!by[j]) {
+			if (open_output(next, &next->out[j], &by[j]) < 0) {
+				log_error("reload: [output %s] could not be "
+				          "opened; left out",
+				          next->out[j].name);
+				by[j] = NULL;
+				continue;
+			}
+			/* It joins mid-item: the title on air now. */
+			if (now) {
+				status_get(d->status, now);
+				out_begin_item(by[j], now->title, now->artist);
+			}
+			log_info("reload: [output %s] on air",
+			         next->out[j].name);
+		}
+		fresh[n++] = by[j];
+	}
+	free(now);
+	if (n == 0) {
+		log_error("reload: none of the new outputs opened; the "
+		          "running ones stay");
+		return;
+	}
+	for (size_t k = 0; k < d->cfg.n_out; k++) {
+		if (!kept[k] && output_alive(d, d->of_cfg[k])) {
+			log_info("reload: [output %s] closed",
+			         d->cfg.out[k].name);
+			out_close(d->of_cfg[k]);
+		}
+	}
+	memcpy(d->outs, fresh, n * sizeof(*fresh));
+	*d->n_outs = n;
+	memset(d->of_cfg, 0, sizeof(d->of_cfg));
+	memcpy(d->of_cfg, by, next->n_out * sizeof(*by));
+	memcpy(d->cfg.out, next->out, sizeof(d->cfg.out));
+	d->cfg.n_out = next->n_out;
 }
 
 /* Holds an exclusive lock on the database file for the process's life
@@ -193,11 +276,16 @@ static void reload(struct daemon *d)
 	if (next->world_readable)
 		log_warn("%s is readable by every user; chmod 640 it",
 		         next->path);
-	if (!cfg_same_outputs(&d->cfg, next) ||
+	if (next->fmt.rate != d->cfg.fmt.rate ||
+	    next->fmt.channels != d->cfg.fmt.channels ||
 	    strcmp(d->cfg.database, next->database) ||
 	    strcmp(d->cfg.drop_dir, next->drop_dir))
-		log_warn("reload: outputs, database and drop folder change "
-		         "only on a restart; the rest is applied");
+		log_warn("reload: the audio format, database and drop folder "
+		         "change only on a restart; the rest is applied");
+	/* The mix keeps its format: outputs opened now encode that. */
+	next->fmt = d->cfg.fmt;
+	if (!cfg_same_outputs(&d->cfg, next))
+		reload_outputs(d, next);
 	log_set_level(next->level);
 	/* What changes now: the level, the zone, the schedule; the rest
 	 * is kept as it runs. */
@@ -274,6 +362,8 @@ static int run(struct daemon *d)
 	size_t n_outs = 0;
 	int lock, rc;
 
+	d->outs = outs;
+	d->n_outs = &n_outs;
 	lock = lock_database(d->cfg.database);
 	if (lock < 0)
 		return lock;
@@ -287,8 +377,14 @@ static int run(struct daemon *d)
 		apply_station(d);
 		scan_folders(d);
 		station_player_options(d->station, &play);
-		rc = open_outputs(&d->cfg, outs, &n_outs);
+		rc = open_outputs(d, outs, &n_outs);
 	}
+	/* Listener counts are a nicety: when they cannot start (logged),
+	 * the station still goes on air. */
+	if (rc == 0)
+		(void)listeners_start(&d->listeners, d->status, d->cfg.out,
+		                      d->cfg.n_out,
+		                      LISTENERS_INTERVAL_S_DEFAULT);
 	if (rc == 0 && d->cfg.http_bind[0]) {
 		struct http_options ho = {.bind = d->cfg.http_bind,
 		                          .token_file = d->cfg.http_token_file,
@@ -314,6 +410,8 @@ static int run(struct daemon *d)
 	}
 	http_stop(d->http);
 	d->http = NULL;
+	listeners_stop(d->listeners);
+	d->listeners = NULL;
 	for (size_t i = 0; i < n_outs; i++)
 		out_close(outs[i]);
 	station_close(d->station);

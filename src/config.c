@@ -329,21 +329,22 @@ int cfg_load(struct config *c, const char *path)
 	return 0;
 }
 
+bool cfg_same_output(const struct cfg_output *x, const struct cfg_output *y)
+{
+	return !strcmp(x->name, y->name) && !strcmp(x->url, y->url) &&
+	       !strcmp(x->password_file, y->password_file) &&
+	       !strcmp(x->password_env, y->password_env) &&
+	       x->quality == y->quality && x->bitrate_kbps == y->bitrate_kbps &&
+	       x->channels == y->channels;
+}
+
 bool cfg_same_outputs(const struct config *a, const struct config *b)
 {
 	if (a->n_out != b->n_out || a->fmt.rate != b->fmt.rate ||
 	    a->fmt.channels != b->fmt.channels)
 		return false;
-	for (size_t i = 0; i < a->n_out; i++) {
-		const struct cfg_output *x = &a->out[i], *y = &b->out[i];
-
-		if (strcmp(x->name, y->name) || strcmp(x->url, y->url) ||
-		    strcmp(x->password_file, y->password_file) ||
-		    strcmp(x->password_env, y->password_env) ||
-		    x->quality != y->quality ||
-		    x->bitrate_kbps != y->bitrate_kbps ||
-		    x->channels != y->channels)
+	for (size_t i = 0; i < a->n_out; i++)
+		if (!cfg_same_output(&a->out[i], &b->out[i]))
 			return false;
-	}
 	return true;
 }

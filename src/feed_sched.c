@@ -29,6 +29,7 @@
 #include "newsroom.h"
 #include "player.h"
 #include "sched.h"
+#include "status.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -49,6 +50,8 @@ struct feed_sched {
 	struct loudness_cfg loud;
 	int64_t attack_ms, release_ms; /* duck_attack_ms, duck_release_ms */
 	int dead_in_a_row;             /* items skipped for dead air */
+	struct status *status;         /* NULL: no forecast published */
+	struct sched_item ahead[STATUS_NEXT_MAX];
 };
 
 /* Dead air this many times in a row: the fallback playlist for a while. */
@@ -132,6 +135,28 @@ static int next_news(struct feed_sched *fs, int64_t at_ms,
 	return 1;
 }
 
+/* What the scheduler expects after the item just handed out. */
+static void publish_ahead(struct feed_sched *fs)
+{
+	struct status_next nx[STATUS_NEXT_MAX];
+	int n;
+
+	if (!fs->status)
+		return;
+	n = sched_forecast(fs->sched, &fs->cur, fs->ahead, STATUS_NEXT_MAX);
+	for (int i = 0; i < n; i++) {
+		const struct sched_item *a = &fs->ahead[i];
+
+		snprintf(nx[i].title, sizeof(nx[i].title), "%s",
+		         a->kind == SCHED_NEWS ? "City news" : a->title);
+		snprintf(nx[i].artist, sizeof(nx[i].artist), "%s", a->artist);
+		nx[i].kind = sched_kind_name(a->kind);
+		nx[i].at_ms = a->start_ms;
+		nx[i].length_ms = a->length_ms;
+	}
+	status_next(fs->status, nx, n > 0 ? (size_t)n : 0);
+}
+
 static int next(void *ctx, int64_t at_ms, struct player_item *item)
 {
 	struct feed_sched *fs = ctx;
@@ -192,6 +217,7 @@ static int next(void *ctx, int64_t at_ms, struct player_item *item)
 	item->overlay = fs->cur.over;
 	duck(fs, item, fs->cur.duck_db);
 	fs->cur_end_ms = at_ms + fs->cur.length_ms;
+	publish_ahead(fs);
 	return 0;
 }
 
@@ -365,6 +391,11 @@ int feed_sched_reload(struct feed_sched *fs)
 	sound_load(fs);
 	fs->data_version = data_version(fs);
 	return rc;
+}
+
+void feed_sched_status(struct feed_sched *fs, struct status *st)
+{
+	fs->status = st;
 }
 
 void feed_sched_free(struct feed_sched *fs)

@@ -250,10 +250,23 @@ static enum MHD_Result get_status_text(struct http *h, struct MHD_Connection *c)
 	} else {
 		http_sb_printf(&b, "on air: nothing yet\n");
 	}
-	for (size_t i = 0; i < s.n_out; i++)
-		http_sb_printf(&b, "output: %s %s\n", s.out[i].name,
+	for (size_t i = 0; i < s.n_next; i++) {
+		tu_format_utc(s.next[i].at_ms, when, sizeof(when));
+		http_sb_printf(&b, "next: %.8s UTC %s%s%s (%s)\n", when + 11,
+		               s.next[i].artist,
+		               s.next[i].artist[0] ? " - " : "",
+		               s.next[i].title, s.next[i].kind);
+	}
+	for (size_t i = 0; i < s.n_out; i++) {
+		http_sb_printf(&b, "output: %s %s", s.out[i].name,
 		               s.out[i].connected ? "connected"
 		                                  : "NOT CONNECTED");
+		if (s.out[i].listeners >= 0)
+			http_sb_printf(&b, ", %d listener%s",
+			               s.out[i].listeners,
+			               s.out[i].listeners == 1 ? "" : "s");
+		http_sb_printf(&b, "\n");
+	}
 	if (sqlite3_prepare_v2(
 	        store_db(h->st),
 	        "SELECT id, state, lang, priority, submitted_by,"
@@ -311,8 +324,25 @@ static enum MHD_Result get_status(struct http *h, struct MHD_Connection *c)
 	for (size_t i = 0; i < s.n_out; i++) {
 		http_sb_printf(&b, "%s{\"name\": ", i ? ", " : "");
 		http_sb_json(&b, s.out[i].name);
-		http_sb_printf(&b, ", \"connected\": %s}",
+		http_sb_printf(&b, ", \"connected\": %s, \"listeners\": ",
 		               s.out[i].connected ? "true" : "false");
+		if (s.out[i].listeners >= 0)
+			http_sb_printf(&b, "%d}", s.out[i].listeners);
+		else
+			http_sb_printf(&b, "null}");
+	}
+	http_sb_printf(&b, "], \"next\": [");
+	for (size_t i = 0; i < s.n_next; i++) {
+		tu_format_utc(s.next[i].at_ms, when, sizeof(when));
+		http_sb_printf(&b, "%s{\"kind\": \"%s\", \"title\": ",
+		               i ? ", " : "", s.next[i].kind);
+		http_sb_json(&b, s.next[i].title);
+		http_sb_printf(&b, ", \"artist\": ");
+		http_sb_json(&b, s.next[i].artist);
+		http_sb_printf(&b, ", \"at\": ");
+		http_sb_json(&b, when);
+		http_sb_printf(&b, ", \"length_s\": %.1f}",
+		               (double)s.next[i].length_ms / 1000);
 	}
 	http_sb_printf(&b, "], \"bulletins\": ");
 	json_bulletins(h, &b);

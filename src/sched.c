@@ -145,6 +145,82 @@ void sched_free(struct sched *s)
 	free(s);
 }
 
+const char *sched_kind_name(enum sched_kind kind)
+{
+	switch (kind) {
+	case SCHED_JINGLE:
+		return "jingle";
+	case SCHED_FALLBACK:
+		return "fallback";
+	case SCHED_ID:
+		return "id";
+	case SCHED_NEWS:
+		return "news";
+	default:
+		return "music";
+	}
+}
+
+static int64_t *history_copy(const int64_t *h, size_t n)
+{
+	int64_t *c = malloc((n ? n : 1) * sizeof(*c));
+
+	if (c && n)
+		memcpy(c, h, n * sizeof(*c));
+	return c;
+}
+
+/* Whether it crosses into the next item / may be crossed into (as the
+ * player decides: music of a known length, not cut or pinned). */
+static bool forecast_mixes_out(const struct sched_item *it)
+{
+	return (it->kind == SCHED_MUSIC || it->kind == SCHED_FALLBACK) &&
+	       !it->cut && it->xfade_ms > 0 &&
+	       it->length_ms >= 2 * it->xfade_ms;
+}
+
+static bool forecast_mixes_in(const struct sched_item *it, int64_t xf)
+{
+	return (it->kind == SCHED_MUSIC || it->kind == SCHED_FALLBACK) &&
+	       !it->pinned && !it->over && it->length_ms >= 2 * xf;
+}
+
+int sched_forecast(const struct sched *s, const struct sched_item *after,
+                   struct sched_item *out, size_t n)
+{
+	struct sched_data d = *s->d;
+	struct sched f = *s;
+	int64_t at_ms = after->start_ms + after->length_ms;
+	int64_t xf = forecast_mixes_out(after) ? after->xfade_ms : 0;
+	size_t k = 0;
+	int rc = 0;
+
+	d.trk_last = history_copy(s->d->trk_last, d.ntrk);
+	d.title_last = history_copy(s->d->title_last, d.titles.n);
+	d.artist_last = history_copy(s->d->artist_last, d.artists.n);
+	f.d = &d;
+	if (!d.trk_last || !d.title_last || !d.artist_last)
+		rc = -ENOMEM;
+	for (; rc == 0 && k < n; k++) {
+		rc = sched_next(&f, at_ms, &out[k]);
+		if (rc < 0)
+			break;
+		if (xf && forecast_mixes_in(&out[k], xf)) {
+			out[k].start_ms -= xf;
+			at_ms -= xf;
+		}
+		/* A news block's length is the bulletins': a minute, say. */
+		at_ms += out[k].length_ms > 0        ? out[k].length_ms
+		         : out[k].kind == SCHED_NEWS ? 60000
+		                                     : 1000;
+		xf = forecast_mixes_out(&out[k]) ? out[k].xfade_ms : 0;
+	}
+	free(d.trk_last);
+	free(d.title_last);
+	free(d.artist_last);
+	return k ? (int)k : rc;
+}
+
 static int64_t floor_div(int64_t a, int64_t b)
 {
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));

@@ -85,6 +85,9 @@ int station_play(struct station *s, struct output **outs, size_t *n_outs,
                  const struct player_options *play, volatile sig_atomic_t *stop,
                  struct player_stats *stats)
 {
+	/* The status (the daemon's) also shows what comes next. */
+	if (play->status)
+		feed_sched_status(s->fs, play->status);
 	return player_run(&s->feed, outs, n_outs, play, stop, stats);
 }
 

@@ -69,7 +69,13 @@ assert s['on_air']['title'].startswith('Tone ')
 assert s['outputs'] and s['outputs'][0]['connected'] is True
 assert 'password' not in json.dumps(s) and '$ICE_PASS' not in json.dumps(s)
 assert s['counters']['items'] >= 1 and s['audio_s'] > 0
-assert isinstance(s['bulletins'], list)"
+assert isinstance(s['bulletins'], list)
+assert 'listeners' in s['outputs'][0]
+n = s['next']
+assert len(n) == 5, n
+assert all(x['kind'] == 'music' and x['title'].startswith('Tone ') for x in n), n
+assert all(a['at'] < b['at'] for a, b in zip(n, n[1:])), n
+assert n[0]['at'] > s['on_air']['started'], n"
 
 # GET /metrics: Prometheus text format.
 curl -s -D "$T/metrics.h" "$U/metrics" >"$T/metrics"
@@ -160,6 +166,19 @@ t_check "every write past the token check is audited, with who" \
 		grep -q '^newsdesk|bulletin.add|$ID|201' '$T/audit' &&
 		grep -q '^newsdesk|bulletin.withdraw|$LATER|200' '$T/audit' &&
 		grep -q '|413$\\||400$' '$T/audit'"
+
+# What the status says comes next is what comes next.
+title_now() {
+	curl -s "$U/api/status" | python3 -c '
+import json, sys; print(json.load(sys.stdin)["on_air"]["title"])'
+}
+curl -s "$U/api/status" >"$T/status.json"
+NOW=$(python3 -c "import json; print(json.load(open('$T/status.json'))['on_air']['title'])")
+NEXT=$(python3 -c "import json; print(json.load(open('$T/status.json'))['next'][0]['title'])")
+echo "on air: $NOW, next: $NEXT"
+changed() { test "$(title_now)" != "$NOW"; }
+t_check "the item on air changes within 40 s" wait_until 40 changed
+t_check "to the one the status said came next" test "$(title_now)" = "$NEXT"
 
 # pulse-radio status: the same, for a person.
 "$P" status --config "$T/pulse.conf" >"$T/status.txt"

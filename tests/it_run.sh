@@ -41,7 +41,7 @@ printf '%s\n' "$ICE_PASS" >"$T/source-password"
 chmod 600 "$T/source-password"
 
 # The daemon scans music_dir itself; the playlist and slot come after.
-conf() { # FILE [LEVEL]
+conf() { # FILE [LEVEL [EXTRA_MOUNT]]
 	cat >"$1" <<EOF
 ; it_run.sh
 [station]
@@ -70,6 +70,10 @@ bitrate = 40
 [log]
 level = ${2:-info}
 EOF
+	if [ -n "${3:-}" ]; then
+		printf '[output extra]\nurl = icecast://source@127.0.0.1:%s%s\npassword_file = %s\nbitrate = 64\n' \
+			"$ICE_PORT" "$3" "$T/source-password" >>"$1"
+	fi
 	chmod 600 "$1"
 }
 conf "$T/pulse.conf"
@@ -118,17 +122,32 @@ curl -s -o "$T/main.ogg" --max-time 20 -w '%{time_starttransfer} %{time_total}\n
 	"http://127.0.0.1:$ICE_PORT/radio.ogg" >"$T/curl.times" &
 main=$!
 sleep 4
-conf "$T/pulse.conf" debug
+# A good reload that also adds a third mount.
+conf "$T/pulse.conf" debug /extra.ogg
 kill -HUP "$pid"
 t_check "a good configuration is reloaded" \
 	wait_until 5 grep -q 'configuration and schedule reloaded' "$T/run.log"
-sleep 3
+t_check "the mount it adds comes up within 10 s, the others untouched" \
+	bash -c "source '$PULSE_SRC/tests/lib.sh'; ICE_PORT=$ICE_PORT
+		ice_wait_mount /extra.ogg 10 &&
+		grep -q 'reload: \[output extra\] on air' '$T/run.log' &&
+		! grep -q 'reload: \[output \(main\|lowdata\)\]' '$T/run.log'"
+curl -s -o "$T/extra.ogg" --max-time 3 "http://127.0.0.1:$ICE_PORT/extra.ogg" || true
+t_check "and it is valid Ogg/Vorbis" ogg_valid "$T/extra.ogg" live
 printf 'this line is not ini\n' >>"$T/pulse.conf"
 kill -HUP "$pid"
 t_check "a bad one is refused, with its line" \
 	wait_until 5 grep -q "pulse.conf:[0-9]*: not 'key = value'" "$T/run.log"
 t_check "and the running configuration stays" \
 	grep -q 'refused; the running configuration stays' "$T/run.log"
+t_check "the added mount still streams" ice_has_mount /extra.ogg
+# A reload without it: that mount ends, the others run on.
+conf "$T/pulse.conf" debug
+kill -HUP "$pid"
+extra_gone() { ! ice_has_mount /extra.ogg; }
+t_check "a reload without the added mount closes it within 5 s" \
+	wait_until 5 extra_gone
+t_check "and says so" grep -q 'reload: \[output extra\] closed' "$T/run.log"
 wait "$low" || true
 wait "$main" || true
 t_check "the daemon is still on air" kill -0 "$pid"

@@ -552,6 +552,37 @@ static void test_asrun_seed(void)
 	sql("DELETE FROM asrun");
 }
 
+/* A forecast is what sched_next() then gives, and changes nothing. */
+static void test_forecast(void)
+{
+	struct sched_item a, fc[8], again[8], it;
+	struct sched *s = NULL;
+	int64_t t = local_ms("2026-12-15 14:48", ZONE);
+	int n, drive = 0;
+
+	CHECK(sched_new(&s, st) == 0);
+	CHECK(sched_next(s, t, &a) == 0);
+	n = sched_forecast(s, &a, fc, 8);
+	CHECK(n == 8);
+	CHECK(sched_forecast(s, &a, again, 8) == n);
+	for (int k = 0; k < n; k++) {
+		CHECK(again[k].track_id == fc[k].track_id);
+		CHECK(again[k].start_ms == fc[k].start_ms);
+		CHECK(sched_next(s, fc[k].start_ms, &it) == 0);
+		CHECKF(it.track_id == fc[k].track_id && it.kind == fc[k].kind &&
+		           it.length_ms == fc[k].length_ms,
+		       "item %d: forecast %lld (%s), then %lld (%s)", k,
+		       (long long)fc[k].track_id, sched_kind_name(fc[k].kind),
+		       (long long)it.track_id, sched_kind_name(it.kind));
+		CHECK(k == 0 || fc[k].start_ms > fc[k - 1].start_ms);
+	}
+	/* Into the next slot (drive, 15:00, hard) as the air would. */
+	for (int k = 0; k < n; k++)
+		drive += strcmp(fc[k].slot, "drive") == 0;
+	CHECKF(drive > 0, "the forecast from 14:48 never reaches drive");
+	sched_free(s);
+}
+
 static void test_speed(void)
 {
 	struct sim sm = {.items =
@@ -723,6 +754,7 @@ int main(void)
 	test_split();
 	make_db();
 	test_asrun_seed();
+	test_forecast();
 	test_speed();
 	from = local_ms("2026-12-14 00:00", ZONE);
 	sm.reload_at = local_ms("2026-12-17 12:00", ZONE);
