@@ -598,9 +598,10 @@ static void test_speed(void)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	ms = (double)(b.tv_sec - a.tv_sec) * 1e3 +
 	     (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+	/* Printed, not checked: speed is bench/schedule.sh's to prove (a
+	 * loaded machine or valgrind makes any bound here a coin toss). */
 	printf("24 h of a %d-track library: %zu items in %.2f ms\n", NTRACKS,
 	       sm.n, ms);
-	CHECK(ms < 1000.0);
 	CHECK(sm.failures == 0 && sm.n > 200);
 	sched_free(s);
 	free(sm.items);
