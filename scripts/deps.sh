@@ -33,9 +33,12 @@ elif [[ $# -gt 0 ]]; then
 fi
 
 missing=()
+native=$(dpkg --print-architecture)
 for p in "${PACKAGES[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	if [[ $status != "install ok installed" ]]; then
+	# This machine's architecture or "all": with the arm64 cross
+	# packages (scripts/cross-arm64.sh) a library is listed twice.
+	if ! dpkg-query -W -f='${Status} ${Architecture}\n' "$p" 2>/dev/null |
+		grep -Eq "^install ok installed ($native|all)$"; then
 		missing+=("$p")
 	fi
 done

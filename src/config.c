@@ -119,6 +119,10 @@ static int station_key(struct parse *p, const char *name, const char *v)
 		if (keys[i].path && v[0] != '/' && strcmp(name, "database"))
 			return fail(p, "%s: '%s' must be an absolute path",
 			            name, v);
+		/* The store refuses "" only when the daemon starts: say it
+		 * here, with the line, and in --check. */
+		if (!v[0] && strcmp(name, "database") == 0)
+			return fail(p, "database: empty (give a file name)");
 		return 1;
 	}
 	return -1;

@@ -127,6 +127,9 @@ static void test_refused(void)
 	     ":3: password_file: 'relative' must be an absolute path"},
 	    {"[output a]\nurl = null:\n[station]\nmusic_dir = music\n",
 	     ":4: music_dir: 'music' must be an absolute path"},
+	    /* Found by fuzz_config: accepted, then refused by the store. */
+	    {"[output a]\nurl = null:\n[station]\ndatabase =\n",
+	     ":4: database: empty"},
 	    {"[output a]\nurl = null:\n[http]\nbind = localhost\n",
 	     ":4: bind: 'localhost' is not HOST:PORT"},
 	    {"[output a]\nurl = null:\n[log]\nlevel = loud\n",
