@@ -38,8 +38,11 @@ int newsroom_new(struct newsroom **out, struct store *st,
 /*
  * One round, in the calling thread: expiry, then speaks every bulletin
  * due by now_ms + horizon (breaking ones first). Returns how many were
- * rendered, or negative if the speech engine cannot start. A bulletin
- * that cannot be spoken is marked failed with the reason.
+ * rendered, or negative if the speech engine cannot start or a file
+ * cannot be written. A bulletin that cannot be spoken is marked failed
+ * with the reason; one whose file cannot be written (a full disk) stays
+ * queued, and no file is tried again for 1 s of now_ms, doubled after
+ * each failure up to 8 s (one log line until a file goes in again).
  */
 int newsroom_work(struct newsroom *nr, int64_t now_ms);
 

@@ -29,7 +29,10 @@ int source_open(struct source **out, const char *path,
 /*
  * Fills up to n frames of the station format. Returns the count, 0 at the
  * end, or a negative code when the file fails part-way (logged once; the
- * frames before the failure were delivered).
+ * frames before the failure were delivered). A file rewritten or
+ * truncated since it was opened (another size or modification time)
+ * fails so, -ERR_FORMAT, before anything of its new content is read; one
+ * deleted or renamed over plays on to its end.
  */
 long source_read(struct source *src, float *frames, size_t n);
 

@@ -4,7 +4,9 @@
  * The one thing to know: a rendered file is complete on disk (written to
  * a temporary name, flushed, fsync'ed, renamed) before the bulletin is
  * marked rendered, so the player can never open half a bulletin; a crash
- * in between leaves it queued, and it is simply spoken again.
+ * in between leaves it queued, and it is simply spoken again. So does a
+ * file that cannot be written (a full disk): the queue waits, retried
+ * with backoff, and the failure is one line until a file goes in again.
  */
 #include "newsroom.h"
 
@@ -39,6 +41,11 @@
 #define PRUNE_EVERY_MS (10 * 60000)
 #define LEAD_MS 150 /* silence before the voice */
 #define NICE 10     /* the worker thread's niceness */
+/* After a file could not be written, the next try waits this long,
+ * doubled after each failure: nothing is spoken again in vain 4 times a
+ * second, and a bulletin renders at most this long after space returns. */
+#define WRITE_RETRY_MIN_MS 1000
+#define WRITE_RETRY_MAX_MS 8000
 
 static const char *const langs[] = {"en", "af", "tn"};
 #define NLANGS (sizeof(langs) / sizeof(*langs))
@@ -55,6 +62,9 @@ struct newsroom {
 	struct speech_voice voice[NLANGS];
 	struct speech *sp; /* made on first use, in the working thread */
 	bool speech_broken;
+	int write_rc;           /* why the last file did not go in; 0: it did */
+	int64_t write_wait_ms;  /* the backoff; 0 while files go in */
+	int64_t write_retry_ms; /* nothing is spoken before then */
 	int64_t last_prune_ms;
 	pthread_t thread;
 	bool started;
@@ -163,10 +173,11 @@ static int write_page(void *ctx, const unsigned char *head, size_t head_len,
 {
 	FILE *f = ctx;
 
-	return fwrite(head, 1, head_len, f) == head_len &&
-	               fwrite(body, 1, body_len, f) == body_len
-	           ? 0
-	           : -EIO;
+	if (fwrite(head, 1, head_len, f) == head_len &&
+	    fwrite(body, 1, body_len, f) == body_len)
+		return 0;
+	/* write(2)'s errno: ENOSPC says more than EIO. */
+	return errno > 0 ? -errno : -EIO;
 }
 
 /* frames (mono, rate) as an Ogg/Vorbis file at path, complete on disk. */
@@ -195,7 +206,7 @@ static int write_ogg(const char *path, const float *frames, size_t n,
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		rc = rc < 0 ? rc : -errno;
 	if (fclose(f) != 0)
-		rc = rc < 0 ? rc : -EIO;
+		rc = rc < 0 ? rc : -errno;
 	if (rc == 0 && rename(tmp, path) < 0)
 		rc = -errno;
 	if (rc < 0)
@@ -251,10 +262,23 @@ static int speak(struct newsroom *nr, struct bulletin *b, int64_t now)
 	rc = write_ogg(path, all, total, rate, b->id);
 	free(all);
 	if (rc < 0) {
-		log_error("bulletin %lld: cannot write %s: %s",
-		          (long long)b->id, path, err_str(rc));
+		/* Queued still: one line, not one per try, while it lasts. */
+		if (rc != nr->write_rc)
+			log_error("bulletin %lld: cannot write %s: %s; it "
+			          "stays queued, tried again every few seconds",
+			          (long long)b->id, path, err_str(rc));
+		nr->write_rc = rc;
+		nr->write_wait_ms = nr->write_wait_ms ? 2 * nr->write_wait_ms
+		                                      : WRITE_RETRY_MIN_MS;
+		if (nr->write_wait_ms > WRITE_RETRY_MAX_MS)
+			nr->write_wait_ms = WRITE_RETRY_MAX_MS;
+		nr->write_retry_ms = now + nr->write_wait_ms;
 		return rc;
 	}
+	if (nr->write_rc)
+		log_info("newsroom: %s takes files again", nr->dir);
+	nr->write_rc = 0;
+	nr->write_wait_ms = 0;
 	rc = bulletin_set_rendered(nr->st, b->id, path,
 	                           (int64_t)total * 1000 / rate, lufs, now);
 	if (rc == -ERR_CONFLICT) {
@@ -283,6 +307,11 @@ int newsroom_work(struct newsroom *nr, int64_t now_ms)
 		               nr->dir);
 		nr->last_prune_ms = now_ms;
 	}
+	/* Backing off after a failed write; a clock stepped back does not
+	 * hold the queue longer. */
+	if (nr->write_rc && now_ms < nr->write_retry_ms &&
+	    nr->write_retry_ms - now_ms <= WRITE_RETRY_MAX_MS)
+		return 0;
 	while (done < PER_ROUND) {
 		struct bulletin b = {0};
 

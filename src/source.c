@@ -267,6 +267,28 @@ static long convert(struct source *src, float *out, size_t n)
 	return w;
 }
 
+/*
+ * Whether the file was written to since it was opened (its size or its
+ * modification time differ): rewritten in place or truncated, what the
+ * decoder would read next is no longer this item, but the rest of another
+ * file or garbage. One line. A file deleted or renamed over while it
+ * plays is not changed: the open descriptor still reads the old one.
+ */
+static bool file_changed(const struct source *src)
+{
+	struct stat st;
+
+	if (fstat(src->fd, &st) < 0 ||
+	    ((long long)st.st_size == src->file_bytes &&
+	     st.st_mtim.tv_sec == src->file_mtime.tv_sec &&
+	     st.st_mtim.tv_nsec == src->file_mtime.tv_nsec))
+		return false;
+	log_warn("%s: the file changed on disk while in use (now %lld "
+	         "bytes, was %lld); it ends here",
+	         src->path, (long long)st.st_size, src->file_bytes);
+	return true;
+}
+
 long source_read(struct source *src, float *frames, size_t n)
 {
 	unsigned oc = src->fmt.channels;
@@ -274,6 +296,11 @@ long source_read(struct source *src, float *frames, size_t n)
 
 	if (n > LONG_MAX / PCM_MAX_CHANNELS)
 		n = LONG_MAX / PCM_MAX_CHANNELS;
+	/* Checked before each read: no frame of what replaced it airs. */
+	if (!src->done && file_changed(src)) {
+		src->done = true;
+		src->rc = -ERR_FORMAT;
+	}
 	/* Fill the whole request: only the end or a failure cuts it short. */
 	while (got < n && !src->done) {
 		long r = src->rs ? convert(src, frames + got * oc, n - got)
@@ -289,11 +316,12 @@ long source_read(struct source *src, float *frames, size_t n)
 	return got ? (long)got : src->rc;
 }
 
-/* Opens path and picks its decoder; the fd or a negative code (logged). */
-static int open_and_sniff(const char *path, const struct source_ops **ops)
+/* Opens path and picks its decoder; the fd (*st its stat) or a negative
+ * code (logged). */
+static int open_and_sniff(const char *path, const struct source_ops **ops,
+                          struct stat *st)
 {
 	unsigned char head[SOURCE_HEAD_BYTES];
-	struct stat st;
 	ssize_t len;
 	int fd, rc;
 
@@ -304,12 +332,12 @@ static int open_and_sniff(const char *path, const struct source_ops **ops)
 		log_warn("%s: cannot open: %s", path, err_str(rc));
 		return rc;
 	}
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, st) < 0) {
 		rc = -errno;
 		log_warn("%s: %s", path, err_str(rc));
 		goto fail;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		log_warn("%s: not a regular file", path);
 		rc = -ERR_FORMAT;
 		goto fail;
@@ -379,6 +407,7 @@ int source_open(struct source **out, const char *path,
 {
 	const struct source_ops *ops = NULL;
 	struct source *src;
+	struct stat st;
 	int fd, rc, flags;
 
 	assert(out && path && fmt);
@@ -392,7 +421,7 @@ int source_open(struct source **out, const char *path,
 		          path, fmt->rate, fmt->channels);
 		return -ERR_USAGE;
 	}
-	fd = open_and_sniff(path, &ops);
+	fd = open_and_sniff(path, &ops, &st);
 	if (fd < 0)
 		return fd;
 	src = calloc(1, sizeof(*src));
@@ -404,6 +433,8 @@ int source_open(struct source **out, const char *path,
 	}
 	src->fd = fd;
 	src->fmt = *fmt;
+	src->file_bytes = (long long)st.st_size;
+	src->file_mtime = st.st_mtim;
 	/* Regular files never block; the flag only guarded the open. */
 	flags = fcntl(fd, F_GETFL);
 	if (flags >= 0)

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "pcm.h"
 #include "source.h"
@@ -87,6 +88,9 @@ struct source {
 	int dec_rc;
 	bool done; /* source_read() has nothing more; rc is its answer */
 	int rc;
+	/* The file as opened: rewritten or truncated since, it ends. */
+	long long file_bytes;
+	struct timespec file_mtime;
 };
 
 /*

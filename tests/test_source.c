@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -382,6 +383,112 @@ static void test_read_sizes_and_instances(void)
 	free(big.f);
 }
 
+/* ---- a file changed on disk while it plays ---- */
+
+/* A 1 s sine WAV at path, made an hour old (as a library file is). */
+static void old_sine(const char *path, double freq_hz)
+{
+	struct timespec t[2];
+
+	CHECK(test_write_sine_wav(path, 44100, 2, 1.0, freq_hz) == 0);
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= 3600;
+	t[1] = t[0];
+	CHECK(utimensat(AT_FDCWD, path, t, 0) == 0);
+}
+
+/* Opens path, reads 4096 frames, does what, then reads on: want is the
+ * read's answer after it (> 0: the rest of the file), with one log line
+ * naming the path when it is a failure, none otherwise. */
+static void read_across(const char *what, const char *path,
+                        void (*act)(const char *path), long want)
+{
+	struct pcm_format fmt = {44100, 2};
+	struct source *src = NULL;
+	float *buf = malloc(44100 * 2 * sizeof(float));
+	char log[1024];
+	long r, rest = 0;
+	int lines;
+
+	CHECK(source_open(&src, path, &fmt) == 0);
+	if (!src || !buf) {
+		free(buf);
+		source_close(src);
+		return;
+	}
+	CHECK(source_read(src, buf, 4096) == 4096);
+	act(path);
+	capture_begin();
+	while ((r = source_read(src, buf, 4096)) > 0)
+		rest += r;
+	lines = capture_end(log, sizeof(log));
+	if (want > 0) {
+		CHECKF(r == 0 && rest == want, "%s: read %ld more, end %ld",
+		       what, rest, r);
+		CHECKF(lines == 0, "%s: %s", what, log);
+	} else {
+		CHECKF(r == want && rest == 0, "%s: read %ld more, end %ld",
+		       what, rest, r);
+		CHECKF(lines == 1 && strstr(log, path) &&
+		           strstr(log, "changed on disk"),
+		       "%s: %d lines: %s", what, lines, log);
+		/* And it stays ended, without another line. */
+		capture_begin();
+		r = source_read(src, buf, 4096);
+		lines = capture_end(log, sizeof(log));
+		CHECKF(r == want && lines == 0, "%s: again %ld, %s", what, r,
+		       log);
+	}
+	source_close(src);
+	free(buf);
+}
+
+static void rewrite(const char *path)
+{
+	/* In place (the same inode, as cp does), same size, other sound. */
+	CHECK(test_write_sine_wav(path, 44100, 2, 1.0, 1000.0) == 0);
+}
+
+static void truncate_it(const char *path)
+{
+	CHECK(truncate(path, 0) == 0);
+}
+
+static void delete_it(const char *path)
+{
+	CHECK(unlink(path) == 0);
+}
+
+static void rename_over(const char *path)
+{
+	const char *tmp = fixture("replacement.wav");
+
+	CHECK(test_write_sine_wav(tmp, 44100, 2, 0.5, 1000.0) == 0);
+	CHECK(rename(tmp, path) == 0);
+}
+
+static void chmod_it(const char *path)
+{
+	CHECK(chmod(path, 0400) == 0);
+}
+
+static void test_changed_on_disk(void)
+{
+	const char *path = fixture("changing.wav");
+	long rest = 44100 - 4096;
+
+	old_sine(path, 440.0);
+	read_across("rewritten in place", path, rewrite, -ERR_FORMAT);
+	old_sine(path, 440.0);
+	read_across("truncated to zero", path, truncate_it, -ERR_FORMAT);
+	old_sine(path, 440.0);
+	read_across("deleted: it plays on", path, delete_it, rest);
+	old_sine(path, 440.0);
+	read_across("renamed over: it plays on", path, rename_over, rest);
+	old_sine(path, 440.0);
+	read_across("chmod: it plays on", path, chmod_it, rest);
+}
+
 int main(void)
 {
 	test_tmpdir();
@@ -392,6 +499,7 @@ int main(void)
 	test_mp3();
 	test_vorbis();
 	test_read_sizes_and_instances();
+	test_changed_on_disk();
 	srctest_free();
 	return test_done();
 }
