@@ -14,20 +14,8 @@ T=$(cd "$(mktemp -d)" && pwd -P)
 lib_on_exit "rm -rf '$T'"
 P=$PULSE_RADIO
 
-mkdir -p "$T/music"
-for i in 1 2 3; do
-	media_tone "$T/music/t$i.ogg" 30 44100 2 $((300 + i * 50)) \
-		"Tone $i" "Band $i" &
-done
-wait
 DB=$T/pulse.db
-pr() { "$P" "$@" --db "$DB" >/dev/null; }
-pr db init
-pr library scan "$T/music"
-(cd "$T/music" && ls -- *.ogg >music.m3u)
-pr playlist import "$T/music/music.m3u"
-pr slot add all --days daily --start 00:00 --end 24:00 --playlist music
-pr db set breaking_mode now
+media_station "$P" "$T" "$DB" 3
 ice_start
 printf '%s\n' "$ICE_PASS" >"$T/pass"
 TOKEN=tok$RANDOM$RANDOM$RANDOM$RANDOM$RANDOM

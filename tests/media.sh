@@ -40,3 +40,22 @@ within() {
 	python3 -c "import sys; a,b,t=map(float,sys.argv[1:]); sys.exit(0 if abs(a-b)<=t else 1)" "$1" "$2" "$3"
 }
 
+# media_station P DIR DB N: N 30 s tones ("Tone I" by "Band I") in DIR/music,
+# and a database DB that plays them all day (playlist "music") with
+# breaking news at once: the station the daemon's HTTP tests run.
+media_station() {
+	local p=$1 dir=$2 db=$3 n=$4 i
+	mkdir -p "$dir/music"
+	for ((i = 1; i <= n; i++)); do
+		media_tone "$dir/music/t$i.ogg" 30 44100 2 $((300 + i * 50)) \
+			"Tone $i" "Band $i" &
+	done
+	wait
+	"$p" db init --db "$db" >/dev/null
+	"$p" library scan "$dir/music" --db "$db" >/dev/null
+	(cd "$dir/music" && ls -- *.ogg >music.m3u)
+	"$p" playlist import "$dir/music/music.m3u" --db "$db" >/dev/null
+	"$p" slot add all --days daily --start 00:00 --end 24:00 \
+		--playlist music --db "$db" >/dev/null
+	"$p" db set breaking_mode now --db "$db" >/dev/null
+}
