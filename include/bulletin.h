@@ -6,7 +6,9 @@
  * (the CLI and the daemon) can never both move the same bulletin. It is
  * marked aired in the same transaction as its as-run row, and only after
  * its last sample went to the outputs; one found on_air at start-up goes
- * back to be aired again.
+ * back to be aired again. Where a function below says -ERR_DB, it may
+ * also be -ERR_DB_BUSY: another connection held the lock past the busy
+ * timeout, nothing was written, and the same call may succeed later.
  */
 #ifndef BULLETIN_H
 #define BULLETIN_H
@@ -133,10 +135,17 @@ struct bulletin_asrun {
  * The bulletin's last sample went out: one transaction writes its as-run
  * row and moves it on_air -> aired, or (ended_early: the daemon stopped
  * part-way) on_air -> rendered, to air again in full. 0, -ERR_CONFLICT
- * (not on air), -ERR_DB.
+ * (not on air), -ERR_DB. Inside a transaction the caller opened, it
+ * writes in that one (and leaves the commit or rollback to the caller).
  */
 int bulletin_aired(struct store *st, int64_t id, const struct bulletin_asrun *a,
                    int64_t now_ms);
+
+/* The wall clock stepped by delta_ms to now_ms: bulletins still to air
+ * that were submitted later than now (a step back) move by the step, so
+ * they are due as they were and do not wait until the clock comes round
+ * to their old submission time. The number moved, or -ERR_DB. */
+int bulletin_clock_step(struct store *st, int64_t delta_ms, int64_t now_ms);
 
 /* Deletes the audio files (inside dir only) of bulletins that ended
  * (aired, expired, withdrawn, failed) before before_ms, and forgets

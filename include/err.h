@@ -24,6 +24,8 @@ enum {
 	ERR_NOT_FOUND,     /* no such playlist, slot, override, ... */
 	ERR_CONFLICT,      /* clashes with what is there (overlapping slots) */
 	ERR_DB, /* the database failed (logged with SQLite's words) */
+	/* another connection holds the database's lock: try again later */
+	ERR_DB_BUSY,
 };
 
 /* A short human text for rc (negative or positive, ours or errno). */

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct asrun;
 struct store;
 struct bulletin_asrun;
 
@@ -53,6 +54,10 @@ struct feed_news {
 	float bed_gain; /* news_bed_db, linear */
 	int64_t seen[NEWS_SEEN_MAX]; /* aired without marking */
 	size_t nseen;
+	/* The air's writer (asrun.h): with it, marking goes through its
+	 * queue and bulletins whose changes wait there stay out of new
+	 * blocks; NULL: straight to the queue (bulletin.h). */
+	struct asrun *asrun;
 };
 
 /* Reads the news settings and playlists from st (kept for the queue).

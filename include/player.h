@@ -8,7 +8,8 @@
  * which the item will start. Programme time is start_ms plus the frames
  * sent, so it never drifts from the audio; in real time the ticks are
  * paced from CLOCK_MONOTONIC, never from the wall clock (a Pi's wall clock
- * jumps when NTP syncs).
+ * jumps when NTP syncs). On air (follow_wall) programme time keeps to the
+ * wall clock all the same: re-based between items when it steps.
  */
 #ifndef PLAYER_H
 #define PLAYER_H
@@ -96,6 +97,15 @@ struct player_feed {
 	 * time at_ms. May be NULL. */
 	void (*dead_air)(void *ctx, const struct player_item *item,
 	                 int64_t at_ms);
+	/* Called once per block, between ticks, after the block went out:
+	 * housekeeping that must not block (the feed retries writes the
+	 * database refused). May be NULL. */
+	void (*idle)(void *ctx);
+	/* follow_wall: the wall clock stepped by delta_ms, and programme
+	 * time moves with it from the item about to be asked for (next() is
+	 * called right after). Times the feed keeps in programme time move
+	 * too. May be NULL. */
+	void (*clock_step)(void *ctx, int64_t delta_ms);
 	void *ctx;
 };
 
@@ -107,6 +117,17 @@ struct player_options {
 	bool realtime;       /* pace to the monotonic clock */
 	double max_seconds;  /* stop after this much audio; 0 for no limit */
 	int64_t start_ms;    /* programme time of the first frame (UTC ms) */
+	/* Real time only: programme time follows the wall clock. It starts
+	 * at the wall clock's time of the first frame (start_ms is not
+	 * used); between items, a step of the wall clock against the
+	 * monotonic one of PROGCLOCK_STEP_MS or more (logged once, and
+	 * passed to the feed's clock_step) moves it by the step, and time
+	 * the pacing lost to an underrun moves it by that, so the next item
+	 * is the one due at the wall clock's time (progclock.h). wall_ms
+	 * reads the wall clock (UTC ms; NULL: CLOCK_REALTIME). */
+	bool follow_wall;
+	int64_t (*wall_ms)(void *ctx);
+	void *wall_ctx;
 	/* A true-peak limiter before the outputs, at ceiling_dbtp (-20..0)
 	 * less PLAYER_CODEC_MARGIN_DB, room for the lossy encoder's own
 	 * overshoot (Vorbis adds up to ~1 dB of peak on dense music):

@@ -121,6 +121,15 @@ void sched_set_news(struct sched *s, int (*pending)(void *ctx, int64_t at_ms),
  * the fallback playlist (if there is one). */
 void sched_use_fallback(struct sched *s, int64_t until_ms);
 
+/* The wall clock stepped by delta_ms and the times given to
+ * sched_next() with it: what the scheduler remembers in those times (when
+ * each track, title and artist last started, the ID and the news minute
+ * handled, the fallback's end) moves by the same, so separations and the
+ * rotation order stay as they were in real time. A step back would
+ * otherwise leave every track started "in the future", and the least
+ * recently started one would be the one just played, again and again. */
+void sched_clock_step(struct sched *s, int64_t delta_ms);
+
 /* "music", "jingle", "id", "news" or "fallback". */
 const char *sched_kind_name(enum sched_kind kind);
 

@@ -12,6 +12,7 @@
 #ifndef STORE_H
 #define STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct sqlite3;
@@ -69,6 +70,19 @@ int store_exec(struct store *st, const char *sql);
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+
+/* Like store_begin(), but a lock held by another connection (after the
+ * busy timeout) is -ERR_DB_BUSY and logs nothing: the caller retries. */
+int store_try_begin(struct store *st);
+
+/* Whether the last failure on st was a lock held by another connection
+ * (SQLITE_BUSY or SQLITE_LOCKED once the busy timeout ran out). */
+bool store_busy(struct store *st);
+
+/* How long a statement waits for another connection's lock before it
+ * fails: STORE_BUSY_TIMEOUT_MS after store_open(); 0 fails at once. */
+void store_busy_timeout(struct store *st, int ms);
+#define STORE_BUSY_TIMEOUT_MS 5000
 
 /* Closes and frees; accepts NULL. */
 void store_close(struct store *st);

@@ -52,11 +52,13 @@ void bulletin_clear(struct bulletin *b)
 	b->text = NULL;
 }
 
+/* -ERR_DB_BUSY when another connection held the lock past the busy
+ * timeout (the caller may try again), else -ERR_DB; logged either way. */
 static int db_fail(struct store *st)
 {
 	log_error("bulletin: %s: %s", store_path(st),
 	          sqlite3_errmsg(store_db(st)));
-	return -ERR_DB;
+	return store_busy(st) ? -ERR_DB_BUSY : -ERR_DB;
 }
 
 static int prepare(struct store *st, const char *sql, sqlite3_stmt **stmt)
@@ -506,11 +508,14 @@ int bulletin_set_on_air(struct store *st, int64_t id, int64_t at_ms)
 int bulletin_aired(struct store *st, int64_t id, const struct bulletin_asrun *a,
                    int64_t now_ms)
 {
+	/* Inside the caller's transaction, if one is open (the as-run
+	 * queue batches its writes); else in one of its own. */
+	bool own = sqlite3_get_autocommit(store_db(st)) != 0;
 	sqlite3_stmt *stmt = NULL;
-	int rc = store_begin(st);
+	int rc = own ? store_begin(st) : 0;
 
 	if (rc < 0)
-		return rc;
+		return store_busy(st) ? -ERR_DB_BUSY : rc;
 	rc = change(st,
 	            a->ended_early
 	                ? "UPDATE bulletin SET state = 'rendered', state_at = "
@@ -537,10 +542,34 @@ int bulletin_aired(struct store *st, int64_t id, const struct bulletin_asrun *a,
 		rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : db_fail(st);
 	}
 	sqlite3_finalize(stmt);
+	if (!own)
+		return rc; /* the caller commits or rolls back */
 	if (rc == 0)
 		rc = store_commit(st);
 	if (rc < 0)
 		store_rollback(st);
+	return rc;
+}
+
+int bulletin_clock_step(struct store *st, int64_t delta_ms, int64_t now_ms)
+{
+	sqlite3_stmt *stmt;
+	char by[48];
+	int rc = prepare(st,
+	                 "UPDATE bulletin SET submitted_at = strftime('%Y-%m-"
+	                 "%dT%H:%M:%fZ', submitted_at, ?2) WHERE state IN "
+	                 "('queued', 'rendered', 'on_air') AND submitted_at > "
+	                 "?1",
+	                 &stmt);
+
+	if (rc < 0)
+		return rc;
+	snprintf(by, sizeof(by), "%+.3f seconds", (double)delta_ms / 1000);
+	bind_time(stmt, 1, now_ms);
+	sqlite3_bind_text(stmt, 2, by, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(stmt) == SQLITE_DONE ? sqlite3_changes(store_db(st))
+	                                       : db_fail(st);
+	sqlite3_finalize(stmt);
 	return rc;
 }
 

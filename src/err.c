@@ -43,6 +43,8 @@ const char *err_str(int rc)
 		return "conflicts with the schedule";
 	case ERR_DB:
 		return "database error";
+	case ERR_DB_BUSY:
+		return "the database is locked by another program";
 	default:
 		return strerror(code);
 	}

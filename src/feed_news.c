@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 
+#include "asrun.h"
 #include "bulletin.h"
 #include "err.h"
 #include "log.h"
@@ -143,7 +144,7 @@ int feed_news_plan(struct feed_news *n, int64_t at_ms, bool breaking_only,
 	for (int i = 0; i < got; i++) {
 		struct news_item it = {0};
 
-		if (seen(n, due[i].id)) {
+		if (seen(n, due[i].id) || asrun_holds(n->asrun, due[i].id)) {
 			bulletin_clear(&due[i]);
 			continue;
 		}
@@ -178,7 +179,10 @@ int feed_news_next(struct feed_news *n, int64_t at_ms, bool mark,
 
 		if (it->bulletin_id && mark) {
 			int rc =
-			    bulletin_set_on_air(n->st, it->bulletin_id, at_ms);
+			    n->asrun
+			        ? asrun_on_air(n->asrun, it->bulletin_id, at_ms)
+			        : bulletin_set_on_air(n->st, it->bulletin_id,
+			                              at_ms);
 
 			if (rc == -ERR_CONFLICT) {
 				log_info("news: bulletin %lld was withdrawn "
@@ -199,6 +203,10 @@ int feed_news_next(struct feed_news *n, int64_t at_ms, bool mark,
 void feed_news_aired(struct feed_news *n, int64_t bulletin_id, bool mark,
                      const struct bulletin_asrun *a, int64_t end_ms)
 {
+	if (mark && n->asrun) {
+		asrun_bulletin(n->asrun, bulletin_id, a, end_ms);
+		return;
+	}
 	if (mark) {
 		int rc = bulletin_aired(n->st, bulletin_id, a, end_ms);
 

@@ -3,8 +3,11 @@
  *
  * The as-run row is written when an item ends, with the frames that were
  * really sent, so the log says what listeners heard. That is one small
- * SQLite write per item between ticks; PRAGMA data_version tells, at no
- * cost, whether another connection changed the schedule since.
+ * SQLite write per item between ticks, through the as-run writer
+ * (asrun.h), which keeps it in memory while another program holds the
+ * database's lock; PRAGMA data_version tells, at no cost (a read, which
+ * a writer's lock does not stop), whether another connection changed the
+ * schedule since.
  *
  * With news on (feed_sched_news), a news minute from the scheduler and
  * breaking news become blocks from the bulletin queue (feed_news.c);
@@ -21,6 +24,7 @@
 
 #include <sqlite3.h>
 
+#include "asrun.h"
 #include "bulletin.h"
 #include "err.h"
 #include "feed_news.h"
@@ -38,8 +42,7 @@ struct feed_sched {
 	struct sched *sched;
 	bool log_asrun;
 	sqlite3_stmt *version;  /* PRAGMA data_version */
-	sqlite3_stmt *insert;   /* the as-run row */
-	sqlite3_stmt *played;   /* track.last_played */
+	struct asrun *asrun;    /* the as-run writer, if log_asrun */
 	long long data_version; /* as of the last (re)load */
 	struct sched_item cur;  /* the item last handed out */
 	/* News: NULL when off. nr renders in this thread unless threaded. */
@@ -57,6 +60,8 @@ struct feed_sched {
 /* Dead air this many times in a row: the fallback playlist for a while. */
 #define DEAD_AIR_SWITCH 2
 #define DEAD_AIR_FALLBACK_MS (15 * 60 * 1000)
+/* At the end, how long the as-run writer may wait for a lock. */
+#define DRAIN_MS 1000
 
 static void sound_load(struct feed_sched *fs)
 {
@@ -166,7 +171,10 @@ static int next(void *ctx, int64_t at_ms, struct player_item *item)
 	if (next_news(fs, at_ms, item))
 		return 0;
 	v = data_version(fs);
-	if (v != fs->data_version) {
+	/* -1: unreadable for now (an I/O error; a writer's lock does not
+	 * stop reads in WAL mode): the schedule in memory goes on, and is
+	 * checked again at the next item. */
+	if (v >= 0 && v != fs->data_version) {
 		/* Someone else wrote: an operator's edit, perhaps. */
 		if (sched_reload(fs->sched) == 0)
 			log_info("schedule reloaded");
@@ -261,9 +269,6 @@ static void aired(void *ctx, const struct player_item *item, int64_t at_ms,
                   int64_t dur_ms, bool ended_early)
 {
 	struct feed_sched *fs = ctx;
-	sqlite3_stmt *ins = fs->insert;
-	char started[40];
-	int rc;
 
 	if (item->id < 0 && fs->news) {
 		struct bulletin_asrun a = {
@@ -281,33 +286,54 @@ static void aired(void *ctx, const struct player_item *item, int64_t at_ms,
 	}
 	if (dur_ms > 0 && !ended_early)
 		fs->dead_in_a_row = 0;
-	if (!fs->log_asrun)
+	if (!fs->asrun)
 		return;
-	tu_format_utc(at_ms, started, sizeof(started));
-	sqlite3_bind_text(ins, 1, started, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ins, 2, dur_ms);
-	sqlite3_bind_int(ins, 3, ended_early);
-	if (item->id > 0)
-		sqlite3_bind_int64(ins, 4, item->id);
-	else
-		sqlite3_bind_null(ins, 4);
-	sqlite3_bind_text(ins, 5, item->path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 6, item->title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 7, item->artist, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 8, item->album, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 9, item->slot, -1, SQLITE_STATIC);
-	rc = sqlite3_step(ins);
-	sqlite3_reset(ins);
-	if (rc == SQLITE_DONE) {
-		sqlite3_bind_text(fs->played, 1, started, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(fs->played, 2, item->id);
-		rc = sqlite3_step(fs->played);
-		sqlite3_reset(fs->played);
-	}
-	if (rc != SQLITE_DONE)
-		log_error("as-run log: %s: %s", item->path,
-		          sqlite3_errmsg(store_db(fs->st)));
+	asrun_item(fs->asrun,
+	           &(struct asrun_row){.started_ms = at_ms,
+	                               .duration_ms = dur_ms,
+	                               .ended_early = ended_early,
+	                               .track_id = item->id > 0 ? item->id : 0,
+	                               .path = item->path,
+	                               .title = item->title,
+	                               .artist = item->artist,
+	                               .album = item->album,
+	                               .slot = item->slot});
 	/* Our own write does not change data_version; others' do. */
+}
+
+/* The wall clock stepped: the times kept in programme time move with
+ * it. Bulletins sent before a step back would otherwise wait until the
+ * clock comes round to their submission time again. */
+static void clock_step(void *ctx, int64_t delta_ms)
+{
+	struct feed_sched *fs = ctx;
+	int n;
+
+	sched_clock_step(fs->sched, delta_ms);
+	if (fs->cur_end_ms)
+		fs->cur_end_ms += delta_ms;
+	if (!fs->news)
+		return;
+	if (fs->news->breaking_at)
+		fs->news->breaking_at += delta_ms;
+	if (delta_ms >= 0 || !fs->log_asrun)
+		return;
+	n = bulletin_clock_step(fs->st, delta_ms, wall_ms());
+	if (n > 0)
+		log_info("news: %d bulletin%s sent before the step keep their "
+		         "place in the queue",
+		         n, n == 1 ? "" : "s");
+	else if (n < 0)
+		log_warn("news: bulletins sent before the step wait until the "
+		         "clock reaches their submission time again");
+}
+
+/* Between two blocks: what the as-run writer keeps waiting is retried. */
+static void idle(void *ctx)
+{
+	struct feed_sched *fs = ctx;
+
+	asrun_idle(fs->asrun);
 }
 
 int feed_sched_new(struct feed_sched **out, struct store *st, bool log_asrun,
@@ -323,23 +349,14 @@ int feed_sched_new(struct feed_sched **out, struct store *st, bool log_asrun,
 	fs->st = st;
 	fs->log_asrun = log_asrun;
 	if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &fs->version,
-	                       NULL) != SQLITE_OK ||
-	    (log_asrun &&
-	     (sqlite3_prepare_v2(
-	          db,
-	          "INSERT INTO asrun (started_at, duration_ms, ended_early,"
-	          " track_id, path, title, artist, album, slot_name)"
-	          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	          -1, &fs->insert, NULL) != SQLITE_OK ||
-	      sqlite3_prepare_v2(db,
-	                         "UPDATE track SET last_played = ?1"
-	                         " WHERE id = ?2",
-	                         -1, &fs->played, NULL) != SQLITE_OK))) {
+	                       NULL) != SQLITE_OK) {
 		log_error("%s: %s", store_path(st), sqlite3_errmsg(db));
 		rc = -ERR_DB;
 		goto fail;
 	}
-	rc = sched_new(&fs->sched, st);
+	rc = log_asrun ? asrun_new(&fs->asrun, st) : 0;
+	if (rc == 0)
+		rc = sched_new(&fs->sched, st);
 	if (rc < 0)
 		goto fail;
 	fs->data_version = data_version(fs);
@@ -349,6 +366,8 @@ int feed_sched_new(struct feed_sched **out, struct store *st, bool log_asrun,
 	                             .dead_air = dead_air,
 	                             .aired = aired,
 	                             .interrupt = interrupt,
+	                             .idle = idle,
+	                             .clock_step = clock_step,
 	                             .ctx = fs};
 	*out = fs;
 	return 0;
@@ -370,6 +389,7 @@ int feed_sched_news(struct feed_sched *fs, struct newsroom *nr, bool threaded)
 		fs->news = NULL;
 		return rc;
 	}
+	fs->news->asrun = fs->asrun;
 	fs->nr = nr;
 	fs->threaded = threaded;
 	if (fs->log_asrun && bulletin_recover(fs->st, wall_ms()) > 0)
@@ -402,10 +422,11 @@ void feed_sched_free(struct feed_sched *fs)
 {
 	if (!fs)
 		return;
+	/* The last rows (the item cut by the stop) go in now, or are
+	 * logged. */
+	asrun_free(fs->asrun, DRAIN_MS);
 	free(fs->news);
 	sched_free(fs->sched);
 	sqlite3_finalize(fs->version);
-	sqlite3_finalize(fs->insert);
-	sqlite3_finalize(fs->played);
 	free(fs);
 }

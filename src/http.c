@@ -34,6 +34,10 @@
 
 #define TOKEN_MIN 16
 #define QUEUE_SHOWN 50
+/* A write waits this long for another program's lock on the database,
+ * then is refused with 503 and Retry-After: BUSY_RETRY_S. */
+#define BUSY_MS 2000
+#define BUSY_RETRY_S "5"
 
 void http_sb_printf(struct sb *b, const char *fmt, ...)
 {
@@ -162,6 +166,26 @@ enum MHD_Result http_error(struct MHD_Connection *c, unsigned code,
 	http_sb_json(&b, why);
 	http_sb_printf(&b, "}\n");
 	return reply(c, code, "application/json", &b);
+}
+
+/* 503: the database was locked by another program past BUSY_MS, and
+ * nothing was written. No audit row: it would wait for the same lock. */
+static enum MHD_Result busy(struct MHD_Connection *c, const char *by,
+                            const char *what)
+{
+	static const char *const retry[] = {"Retry-After", BUSY_RETRY_S, NULL};
+	struct sb b = {0};
+
+	log_warn("http: %s by %s refused (503): the database is locked by "
+	         "another program",
+	         what, by);
+	http_sb_printf(&b, "{\"error\": ");
+	http_sb_json(&b, "the database is busy (another program holds its "
+	                 "lock); nothing was changed: send it again in a few "
+	                 "seconds");
+	http_sb_printf(&b, "}\n");
+	return http_respond(c, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json",
+	                    &b, retry);
 }
 
 /* ---- status and metrics ---- */
@@ -596,6 +620,12 @@ static enum MHD_Result post_bulletin(struct http *h, struct MHD_Connection *c,
 	rc = bulletin_add(h->st, &nb, http_now_ms(), &id, why, sizeof(why));
 	if (rc == -ERR_INVALID)
 		goto bad;
+	if (rc == -ERR_DB_BUSY) {
+		free(text);
+		free(lang);
+		free(prio);
+		return busy(c, by, "a bulletin");
+	}
 	if (rc < 0) {
 		http_audit(h, by, "bulletin.add", 0, 500, "database error");
 		free(text);
@@ -645,6 +675,8 @@ static enum MHD_Result delete_bulletin(struct http *h, struct MHD_Connection *c,
 		http_audit(h, by, "bulletin.withdraw", id, 409, why);
 		return http_error(c, MHD_HTTP_CONFLICT, why);
 	}
+	if (rc == -ERR_DB_BUSY)
+		return busy(c, by, "a withdrawal");
 	if (rc < 0) {
 		http_audit(h, by, "bulletin.withdraw", id, 500,
 		           "database error");
@@ -866,6 +898,9 @@ int http_start(struct http **out, const struct http_options *opt)
 		free(h);
 		return rc;
 	}
+	/* One thread serves every request: a lock held by another program
+	 * must not hold them all for long. */
+	store_busy_timeout(h->st, BUSY_MS);
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,

@@ -723,6 +723,19 @@ static enum MHD_Result do_bulletin(struct http *h, struct MHD_Connection *c,
 	rc = bulletin_add(h->st, &nb, http_now_ms(), &id, why, sizeof(why));
 	if (rc == -ERR_INVALID)
 		goto refuse_audit;
+	if (rc == -ERR_DB_BUSY) {
+		/* No audit row: it would wait for the same lock. */
+		log_warn("http: a bulletin by %s on the news desk refused "
+		         "(503): the database is locked by another program",
+		         s->name);
+		snprintf(why, sizeof(why),
+		         "The database is busy (another program holds it); "
+		         "nothing was queued. Press Queue it again in a few "
+		         "seconds.");
+		ret = desk_page(h, c, s, MHD_HTTP_SERVICE_UNAVAILABLE, &f, NULL,
+		                why);
+		goto out;
+	}
 	if (rc < 0) {
 		http_audit(h, s->name, "bulletin.add", 0, 500,
 		           "web: database error");
@@ -786,6 +799,15 @@ static enum MHD_Result do_withdraw(struct http *h, struct MHD_Connection *c,
 		http_audit(h, s->name, "bulletin.withdraw", id, 409, why);
 		flash(s, true, "Bulletin #%lld cannot be withdrawn: %s", id,
 		      why);
+	} else if (rc == -ERR_DB_BUSY) {
+		log_warn("http: a withdrawal by %s on the news desk refused: "
+		         "the database is locked by another program",
+		         s->name);
+		flash(
+		    s, true,
+		    "The database is busy (another program holds it); "
+		    "bulletin #%lld is unchanged. Try again in a few seconds.",
+		    id);
 	} else {
 		http_audit(h, s->name, "bulletin.withdraw", id, 500,
 		           "web: database error");

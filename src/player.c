@@ -7,6 +7,11 @@
  * time is start_ms plus the frames sent: the feed is asked what starts at
  * that moment, so a schedule and its audio cannot drift apart. Nothing in
  * the tick allocates: the block buffer is made once.
+ *
+ * On the wall clock (follow_wall), programme time (progclock.h) is
+ * re-based only between items: when the wall clock stepped or audio was
+ * lost to an underrun, the next item is asked for at the wall clock's
+ * time. The item on air plays on.
  */
 #include "player.h"
 
@@ -22,6 +27,7 @@
 #include "log.h"
 #include "mixer.h"
 #include "output.h"
+#include "progclock.h"
 #include "source.h"
 #include "status.h"
 
@@ -44,6 +50,7 @@ struct onair {
 	unsigned deck;
 	struct player_item item;
 	int64_t start_ms;             /* programme time of its first frame */
+	int64_t shift_ms;             /* the clock's shift_ms at that time */
 	unsigned long long frames;    /* sent so far */
 	unsigned long long limit;     /* frames it may play; 0: to its end */
 	unsigned long long fade_from; /* frame where the fade-out starts */
@@ -66,6 +73,7 @@ struct play {
 	float *buf;
 	float quiet_floor;               /* dead_air_db as a peak level */
 	unsigned long long quiet_frames; /* dead_air_ms in frames */
+	struct progclock clock;          /* programme time */
 };
 
 static long long mono_ns(void)
@@ -81,8 +89,21 @@ static void sleep_until_ns(long long t)
 	struct timespec ts = {.tv_sec = (time_t)(t / 1000000000LL),
 	                      .tv_nsec = (long)(t % 1000000000LL)};
 
-	/* EINTR: a signal came; the caller checks its stop flag. */
-	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	/* EINTR: a signal came; the caller checks its stop flag. Any other
+	 * error must not turn the pacing into a spin: libfaketime 0.9.10
+	 * (Debian 12), with the monotonic clock left real, refuses absolute
+	 * monotonic deadlines with EINVAL. Sleep for the difference then. */
+	int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+
+	if (rc != 0 && rc != EINTR) {
+		long long left = t - mono_ns();
+
+		if (left > 0) {
+			ts.tv_sec = (time_t)(left / 1000000000LL);
+			ts.tv_nsec = (long)(left % 1000000000LL);
+			clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+		}
+	}
 }
 
 static unsigned long long ms_to_frames(int64_t ms, unsigned rate)
@@ -172,6 +193,26 @@ static void count(const struct play *p, enum status_counter c,
 		status_add(p->opt->status, c, n);
 }
 
+/* At an item boundary: programme time may move (progclock_rebase());
+ * the feed hears of a step of the wall clock first. How far, in ms. */
+static int64_t rebase(struct play *p)
+{
+	const struct player_feed *feed = p->feed;
+	int64_t step, moved = progclock_rebase(&p->clock, mono_ns(), &step);
+
+	if (step) {
+		log_warn(step > -10000 && step < 10000
+		             ? "the wall clock stepped %+.1f s; the schedule "
+		               "follows it"
+		             : "the wall clock stepped %+.0f s; the schedule "
+		               "follows it",
+		         (double)step / 1000);
+		if (feed->clock_step)
+			feed->clock_step(feed->ctx, step);
+	}
+	return moved;
+}
+
 /* Fetches the next item that opens into a (not started): 0, 1 at the
  * feed's end, or <0. at_ms: when it is due to start. */
 static int fetch(struct play *p, struct onair *a, int64_t at_ms)
@@ -179,6 +220,8 @@ static int fetch(struct play *p, struct onair *a, int64_t at_ms)
 	const struct player_feed *feed = p->feed;
 	unsigned rate = p->rate;
 
+	/* Between items: where programme time may move. */
+	at_ms += rebase(p);
 	for (int fails = 0; fails < MAX_FAILS_IN_A_ROW; fails++) {
 		int rc = feed->next(feed->ctx, at_ms, &a->item);
 
@@ -226,7 +269,7 @@ static int fetch(struct play *p, struct onair *a, int64_t at_ms)
 
 static int64_t now_ms(const struct play *p)
 {
-	return p->opt->start_ms + frames_to_ms(p->st.frames, p->rate);
+	return progclock_at(&p->clock, frames_to_ms(p->st.frames, p->rate));
 }
 
 static float item_level(const struct play *p, const struct player_item *it)
@@ -289,6 +332,7 @@ static void go_live(struct play *p, struct onair *a, float fade, bool announce)
 	a->src = NULL;
 	a->live = true;
 	a->start_ms = now_ms(p);
+	a->shift_ms = p->clock.shift_ms;
 	p->st.items++;
 	count(p, STATUS_ITEMS, 1);
 	if (announce && p->opt->status)
@@ -363,7 +407,9 @@ static int mix_point(struct play *p)
 {
 	struct onair *c = &p->cur, *n = &p->nxt;
 	unsigned long long left = c->limit - c->frames;
-	int rc = fetch(p, n, c->start_ms + frames_to_ms(c->limit, p->rate));
+	int rc = fetch(p, n,
+	               c->start_ms + (p->clock.shift_ms - c->shift_ms) +
+	                   frames_to_ms(c->limit, p->rate));
 
 	if (rc != 0)
 		return rc;
@@ -557,7 +603,7 @@ static void end_all(struct play *p)
 }
 
 /* Waits for the tick's due time in real time. */
-static void pace(const struct play *p, long long *t0)
+static void pace(struct play *p, long long *t0)
 {
 	long long due =
 	    *t0 + (long long)(p->st.frames * 1000000000ULL / p->rate);
@@ -568,6 +614,7 @@ static void pace(const struct play *p, long long *t0)
 		         (double)(now - due) / 1e9);
 		count(p, STATUS_UNDERRUNS, 1);
 		*t0 += now - due;
+		progclock_lost(&p->clock, now - due);
 	} else if (due > now) {
 		sleep_until_ns(due);
 	}
@@ -683,6 +730,8 @@ int player_run(const struct player_feed *feed, struct output **outs,
 		return rc < 0 ? rc : -ENOMEM;
 	}
 	t0 = mono_ns();
+	progclock_start(&p.clock, opt->start_ms, opt->follow_wall, opt->wall_ms,
+	                opt->wall_ctx, t0);
 	while (!limit || p.st.frames < limit) {
 		size_t want;
 
@@ -729,6 +778,8 @@ int player_run(const struct player_feed *feed, struct output **outs,
 			log_info("%s: faded out for what comes next",
 			         p.cur.item.path);
 		}
+		if (feed->idle)
+			feed->idle(feed->ctx);
 		if (opt->tick)
 			opt->tick(opt->tick_ctx);
 		if (opt->realtime)

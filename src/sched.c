@@ -603,6 +603,26 @@ void sched_use_fallback(struct sched *s, int64_t until_ms)
 	s->fallback_until = until_ms;
 }
 
+static void shift(int64_t *t, size_t n, int64_t delta_ms)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i] != SCHED_NEVER)
+			t[i] += delta_ms;
+}
+
+void sched_clock_step(struct sched *s, int64_t delta_ms)
+{
+	struct sched_data *d = s->d;
+
+	shift(d->trk_last, d->ntrk, delta_ms);
+	shift(d->title_last, d->titles.n, delta_ms);
+	shift(d->artist_last, d->artists.n, delta_ms);
+	shift(&s->id_done, 1, delta_ms);
+	shift(&s->news_done, 1, delta_ms);
+	if (s->fallback_until)
+		s->fallback_until += delta_ms;
+}
+
 /* The sound of slot (NULL: none in force), in item. */
 static void sound(const struct sched_data *d, const struct sched_slot *slot,
                   struct sched_item *item)

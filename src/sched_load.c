@@ -582,25 +582,28 @@ fail:
 	return rc;
 }
 
-/* Carries the history of old over to d, by track id and by key. */
+/* Carries the history of old over to d, by track id and by key. What
+ * old knows wins over what the database says: it is as new (every pick
+ * is noted in both), and after a step of the wall clock it has moved with
+ * the clock (sched_clock_step) where the as-run log keeps the old times. */
 void sched_data_carry(struct sched_data *d, const struct sched_data *old)
 {
 	for (size_t i = 0; i < old->ntrk; i++) {
 		long t = track_index(d, old->trk[i].id);
 
 		if (t >= 0 && old->trk_last[i] != SCHED_NEVER)
-			note(&d->trk_last[t], old->trk_last[i]);
+			d->trk_last[t] = old->trk_last[i];
 	}
 	for (size_t i = 0; i < old->titles.n; i++) {
 		long k = sched_strtab_find(&d->titles, old->titles.strs[i]);
 
 		if (k >= 0 && old->title_last[i] != SCHED_NEVER)
-			note(&d->title_last[k], old->title_last[i]);
+			d->title_last[k] = old->title_last[i];
 	}
 	for (size_t i = 0; i < old->artists.n; i++) {
 		long k = sched_strtab_find(&d->artists, old->artists.strs[i]);
 
 		if (k >= 0 && old->artist_last[i] != SCHED_NEVER)
-			note(&d->artist_last[k], old->artist_last[i]);
+			d->artist_last[k] = old->artist_last[i];
 	}
 }

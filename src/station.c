@@ -1,6 +1,11 @@
 /*
  * station.c - the database, the scheduler feed and the newsroom, wired
  * together and played.
+ *
+ * On air the audio thread's statements wait at most AIR_BUSY_MS for a
+ * lock another connection holds: reads go through a writer's lock (WAL),
+ * and the writes the database refuses wait in the as-run writer (asrun.h)
+ * instead of the audio.
  */
 #include "station.h"
 
@@ -15,6 +20,8 @@
 #include "log.h"
 #include "newsroom.h"
 #include "store.h"
+
+#define AIR_BUSY_MS 20
 
 struct station {
 	struct station_options opt;
@@ -78,6 +85,7 @@ void station_player_options(struct station *s, struct player_options *play)
 		play->start_ms =
 		    (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 		play->realtime = true;
+		play->follow_wall = true;
 	}
 }
 
@@ -85,10 +93,16 @@ int station_play(struct station *s, struct output **outs, size_t *n_outs,
                  const struct player_options *play, volatile sig_atomic_t *stop,
                  struct player_stats *stats)
 {
+	int rc;
+
 	/* The status (the daemon's) also shows what comes next. */
 	if (play->status)
 		feed_sched_status(s->fs, play->status);
-	return player_run(&s->feed, outs, n_outs, play, stop, stats);
+	if (play->realtime)
+		store_busy_timeout(s->st, AIR_BUSY_MS);
+	rc = player_run(&s->feed, outs, n_outs, play, stop, stats);
+	store_busy_timeout(s->st, STORE_BUSY_TIMEOUT_MS);
+	return rc;
 }
 
 int station_reload(struct station *s)

@@ -24,7 +24,6 @@
 extern const char store_schema_sql[];
 
 #define VERSION_MARK "-- @version "
-#define BUSY_TIMEOUT_MS 5000
 
 struct store {
 	sqlite3 *db;
@@ -149,6 +148,34 @@ static int exec_logged(struct store *st, const char *sql)
 int store_begin(struct store *st)
 {
 	return exec_logged(st, "BEGIN IMMEDIATE");
+}
+
+bool store_busy(struct store *st)
+{
+	int rc = sqlite3_errcode(st->db) & 0xff;
+
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
+int store_try_begin(struct store *st)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) ==
+	    SQLITE_OK)
+		return 0;
+	if (store_busy(st)) {
+		sqlite3_free(msg);
+		return -ERR_DB_BUSY;
+	}
+	log_error("%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+	sqlite3_free(msg);
+	return -ERR_DB;
+}
+
+void store_busy_timeout(struct store *st, int ms)
+{
+	sqlite3_busy_timeout(st->db, ms > 0 ? ms : 0);
 }
 
 int store_commit(struct store *st)
@@ -297,7 +324,7 @@ int store_open_with(struct store **out, const char *path, int flags,
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 0);
-	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
 	rc = check_and_migrate(st, flags, schema);
 	if (rc < 0)
 		goto fail;

@@ -190,7 +190,12 @@ ice_ready() {
 _ice_write_config() {
 	local cfg=$ICE_DIR/icecast.xml security=""
 
-	if ((EUID == 0)); then
+	# As root, icecast2 is started as its own user already (_ice_launch):
+	# icecast2 2.4.4 segfaulted now and then (2 starts in 40) when it
+	# changed its owner itself (<changeowner>) while being polled, never
+	# in 80 starts as icecast2 from the start. Without setpriv it changes
+	# owner itself, as it refuses to run as root.
+	if ((EUID == 0)) && ! command -v setpriv >/dev/null; then
 		security="<security><chroot>0</chroot><changeowner><user>icecast2</user><group>icecast</group></changeowner></security>"
 	fi
 	cat >"$cfg" <<EOF
@@ -259,7 +264,11 @@ _ice_launch() {
 	if ((EUID == 0)); then
 		chown -R icecast2:icecast "$ICE_DIR"
 	fi
-	icecast2 -c "$ICE_DIR/icecast.xml" </dev/null \
+	local as=()
+	if ((EUID == 0)) && command -v setpriv >/dev/null; then
+		as=(setpriv --reuid=icecast2 --regid=icecast --init-groups --)
+	fi
+	"${as[@]}" icecast2 -c "$ICE_DIR/icecast.xml" </dev/null \
 		>>"$ICE_DIR/log/stdout.log" 2>&1 &
 	ICE_PID=$!
 	# Out of the job table: bash would report "Killed" after a KILL.

@@ -207,6 +207,37 @@ static void test_forecast(void)
 	CHECK(n == 1);
 }
 
+/* The clock went back an hour at t0 + 30 min, to t0 - 30 min: what was
+ * sent before the step and is still to air moves by the step, so it is
+ * due now (not when the clock comes round to t0 + 20 min again); what is
+ * sent earlier or ended stays. */
+static void test_clock_step(void)
+{
+	int64_t early = add("Early.", "en", false, t0 - 40 * MIN_MS, 0, 0);
+	int64_t late = add("Late.", "en", true, t0 + 20 * MIN_MS, 0, 0);
+	int64_t done = add("Done.", "en", false, t0 + 25 * MIN_MS, 0, 0);
+	struct bulletin b = {0};
+
+	CHECK(store_exec(st, "UPDATE bulletin SET state = 'aired' WHERE text "
+	                     "= 'Done.'") == 0);
+	CHECK(store_exec(st, "DELETE FROM bulletin WHERE text NOT IN "
+	                     "('Early.', 'Late.', 'Done.')") == 0);
+	CHECK(bulletin_pending(st, t0 - 29 * MIN_MS, true) == 0);
+	CHECK(bulletin_clock_step(st, -60 * MIN_MS, t0 - 30 * MIN_MS) == 1);
+	CHECK(bulletin_pending(st, t0 - 29 * MIN_MS, true) == 1);
+	CHECK(bulletin_get(st, late, &b) == 1 &&
+	      b.submitted_ms == t0 - 40 * MIN_MS);
+	bulletin_clear(&b);
+	CHECK(bulletin_get(st, early, &b) == 1 &&
+	      b.submitted_ms == t0 - 40 * MIN_MS);
+	bulletin_clear(&b);
+	CHECK(bulletin_get(st, done, &b) == 1 &&
+	      b.submitted_ms == t0 + 25 * MIN_MS);
+	bulletin_clear(&b);
+	/* A step forward leaves them all. */
+	CHECK(bulletin_clock_step(st, 60 * MIN_MS, t0 + 30 * MIN_MS) == 0);
+}
+
 int main(void)
 {
 	CHECK(tu_parse_utc("2026-12-01T08:00:00.000Z", &t0) == 0);
@@ -216,6 +247,7 @@ int main(void)
 	test_intake();
 	test_flow();
 	test_forecast();
+	test_clock_step();
 	store_close(st);
 	return test_done();
 }

@@ -385,6 +385,130 @@ static void test_news_minute(void)
 	sql("UPDATE slot SET news_minutes = '' WHERE name = 'morning'");
 }
 
+/* Picks n items from at (each as long as it is), noting each music pick
+ * in the as-run log as the daemon does; their track ids into ids. */
+static int64_t pick_run(struct store *db, struct sched *s, int64_t at,
+                        int64_t *ids, int n, int *n_ids)
+{
+	struct sched_item it;
+	char q[900], when[40];
+
+	for (int i = 0; i < n; i++) {
+		CHECK(sched_next(s, at, &it) == 0);
+		if (it.kind == SCHED_ID) {
+			(*n_ids)++;
+		} else {
+			tu_format_utc(at, when, sizeof(when));
+			snprintf(q, sizeof(q),
+			         "INSERT INTO asrun(started_at, duration_ms, "
+			         "track_id, path, title, artist) VALUES ('%s', "
+			         "%lld, %lld, 'x', '%s', '%s')",
+			         when, (long long)it.length_ms,
+			         (long long)it.track_id, it.title, it.artist);
+			CHECK(sqlite3_exec(store_db(db), q, NULL, NULL, NULL) ==
+			      SQLITE_OK);
+			ids[i] = it.track_id;
+		}
+		at += it.length_ms;
+	}
+	return at;
+}
+
+/* Whether the music picks ids[0..n) keep the rotation of three tracks:
+ * none twice among any three in a row (0 ids are IDs, skipped). */
+static bool rotates(const int64_t *ids, int n)
+{
+	int64_t m[64];
+	int k = 0;
+
+	for (int i = 0; i < n && k < 64; i++)
+		if (ids[i])
+			m[k++] = ids[i];
+	for (int i = 0; i + 1 < k; i++)
+		if (m[i] == m[i + 1] || (i + 2 < k && m[i] == m[i + 2]))
+			return false;
+	return k >= 3;
+}
+
+/*
+ * A step of the wall clock (sched_clock_step), with no separation: only
+ * the rotation order keeps a track of three from coming right back. After
+ * an hour back, every track but the next has started "in the future";
+ * unless the history moves with the clock, the least recently started is
+ * the one just played, again and again (also after a reload, which reads
+ * the as-run log's old times). After an hour forward, the ID of the new
+ * hour airs at most once.
+ */
+static void test_clock_step(void)
+{
+	int64_t at = local_ms("2026-12-15 10:05", ZONE), ids[12] = {0};
+	struct store *db = NULL;
+	struct sched *s = NULL;
+	int n_ids = 0;
+
+	CHECK(store_open(&db, test_path("clock.db"), STORE_CREATE) == 0);
+	CHECK(sqlite3_exec(
+	          store_db(db),
+	          "INSERT INTO playlist(id, name) VALUES (1, 'music'), (3, "
+	          "'ids');"
+	          "INSERT INTO track(id, path, title, artist, duration_ms, "
+	          "cue_out_ms, file_size, file_mtime, added_at, scanned_at) "
+	          "VALUES (1, '/m/1', 'One', 'A', 200000, 200000, 1, 1, 'x', "
+	          "'x'), (2, '/m/2', 'Two', 'B', 210000, 210000, 1, 1, 'x', "
+	          "'x'), (3, '/m/3', 'Three', 'C', 220000, 220000, 1, 1, "
+	          "'x', 'x'), (4, '/m/4', 'ID', '', 5000, 5000, 1, 1, 'x', "
+	          "'x');"
+	          "INSERT INTO playlist_item VALUES (1, 0, 1), (1, 1, 2), (1, "
+	          "2, 3), (3, 0, 4);"
+	          "INSERT INTO slot(name, days, start_min, end_min, "
+	          "playlist_id, id_playlist_id, id_mode) VALUES ('all', 127, "
+	          "0, 1440, 1, 3, 'hard');"
+	          "UPDATE setting SET value = '0' WHERE key IN "
+	          "('title_separation_s', 'artist_separation_s');"
+	          "UPDATE setting SET value = '" ZONE "' WHERE key = "
+	          "'timezone';",
+	          NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sched_new(&s, db) == 0);
+	if (!s) {
+		store_close(db);
+		return;
+	}
+	at = pick_run(db, s, at, ids, 4, &n_ids);
+	CHECKF(rotates(ids, 4), "before: %lld %lld %lld %lld",
+	       (long long)ids[0], (long long)ids[1], (long long)ids[2],
+	       (long long)ids[3]);
+	/* An hour back, a reload (the as-run log has the old times), on. */
+	sched_clock_step(s, -H_MS);
+	at -= H_MS;
+	at = pick_run(db, s, at, ids, 2, &n_ids);
+	CHECK(sched_reload(s) == 0);
+	at = pick_run(db, s, at, ids + 2, 6, &n_ids);
+	CHECKF(rotates(ids, 8), "after an hour back: %lld %lld %lld %lld %lld",
+	       (long long)ids[0], (long long)ids[1], (long long)ids[2],
+	       (long long)ids[3], (long long)ids[4]);
+	/* An hour forward, to 5 minutes past an hour: one ID at most. */
+	at += H_MS;
+	at = (at / H_MS + 1) * H_MS + 5 * 60000;
+	sched_clock_step(s, H_MS);
+	n_ids = 0;
+	memset(ids, 0, sizeof(ids));
+	pick_run(db, s, at, ids, 12, &n_ids);
+	CHECKF(n_ids <= 1, "%d IDs after an hour forward", n_ids);
+	CHECK(rotates(ids, 12));
+	sched_free(s);
+	/* Without the step, the track just played comes back at once. */
+	CHECK(sched_new(&s, db) == 0);
+	at = local_ms("2026-12-15 15:05", ZONE);
+	memset(ids, 0, sizeof(ids));
+	at = pick_run(db, s, at, ids, 3, &n_ids);
+	at -= H_MS;
+	memset(ids, 0, sizeof(ids));
+	pick_run(db, s, at, ids, 4, &n_ids);
+	CHECK(!rotates(ids, 4));
+	sched_free(s);
+	store_close(db);
+}
+
 int main(void)
 {
 	make_db();
@@ -392,6 +516,7 @@ int main(void)
 	test_half_hour_zone();
 	test_broken_ids();
 	test_news_minute();
+	test_clock_step();
 	store_close(st);
 	return test_done();
 }
