@@ -84,6 +84,12 @@ bool store_busy(struct store *st);
 void store_busy_timeout(struct store *st, int ms);
 #define STORE_BUSY_TIMEOUT_MS 5000
 
+/* SQLite's PRAGMA data_version on st: it changes when another
+ * connection (another program, another thread's connection) commits, not
+ * on st's own writes. A read of shared memory, cheap enough for every
+ * tick; -1 when unreadable for now (an I/O error). */
+long long store_data_version(struct store *st);
+
 /* Closes and frees; accepts NULL. */
 void store_close(struct store *st);
 

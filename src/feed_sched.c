@@ -41,7 +41,6 @@ struct feed_sched {
 	struct store *st;
 	struct sched *sched;
 	bool log_asrun;
-	sqlite3_stmt *version;  /* PRAGMA data_version */
 	struct asrun *asrun;    /* the as-run writer, if log_asrun */
 	long long data_version; /* as of the last (re)load */
 	struct sched_item cur;  /* the item last handed out */
@@ -78,16 +77,6 @@ static void duck(struct feed_sched *fs, struct player_item *item, double db)
 	item->duck_gain = (float)pow(10.0, db / 20.0);
 	item->attack_ms = fs->attack_ms;
 	item->release_ms = fs->release_ms;
-}
-
-static long long data_version(struct feed_sched *fs)
-{
-	long long v = -1;
-
-	if (sqlite3_step(fs->version) == SQLITE_ROW)
-		v = sqlite3_column_int64(fs->version, 0);
-	sqlite3_reset(fs->version);
-	return v;
 }
 
 static int64_t wall_ms(void)
@@ -170,7 +159,7 @@ static int next(void *ctx, int64_t at_ms, struct player_item *item)
 
 	if (next_news(fs, at_ms, item))
 		return 0;
-	v = data_version(fs);
+	v = store_data_version(fs->st);
 	/* -1: unreadable for now (an I/O error; a writer's lock does not
 	 * stop reads in WAL mode): the schedule in memory goes on, and is
 	 * checked again at the next item. */
@@ -340,7 +329,6 @@ int feed_sched_new(struct feed_sched **out, struct store *st, bool log_asrun,
                    struct player_feed *feed)
 {
 	struct feed_sched *fs = calloc(1, sizeof(*fs));
-	sqlite3 *db = store_db(st);
 	int rc;
 
 	*out = NULL;
@@ -348,18 +336,12 @@ int feed_sched_new(struct feed_sched **out, struct store *st, bool log_asrun,
 		return -ENOMEM;
 	fs->st = st;
 	fs->log_asrun = log_asrun;
-	if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &fs->version,
-	                       NULL) != SQLITE_OK) {
-		log_error("%s: %s", store_path(st), sqlite3_errmsg(db));
-		rc = -ERR_DB;
-		goto fail;
-	}
 	rc = log_asrun ? asrun_new(&fs->asrun, st) : 0;
 	if (rc == 0)
 		rc = sched_new(&fs->sched, st);
 	if (rc < 0)
 		goto fail;
-	fs->data_version = data_version(fs);
+	fs->data_version = store_data_version(fs->st);
 	sound_load(fs);
 	*feed = (struct player_feed){.next = next,
 	                             .failed = failed,
@@ -409,7 +391,7 @@ int feed_sched_reload(struct feed_sched *fs)
 	if (fs->news)
 		feed_news_load(fs->news, fs->st);
 	sound_load(fs);
-	fs->data_version = data_version(fs);
+	fs->data_version = store_data_version(fs->st);
 	return rc;
 }
 
@@ -427,6 +409,5 @@ void feed_sched_free(struct feed_sched *fs)
 	asrun_free(fs->asrun, DRAIN_MS);
 	free(fs->news);
 	sched_free(fs->sched);
-	sqlite3_finalize(fs->version);
 	free(fs);
 }

@@ -29,6 +29,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int version;
+	sqlite3_stmt *data_version; /* made on first use */
 };
 
 /* One "-- @version N" section of a schema: the SQL up to the next one. */
@@ -427,10 +428,25 @@ int store_exec(struct store *st, const char *sql)
 	return rc;
 }
 
+long long store_data_version(struct store *st)
+{
+	long long v = -1;
+
+	if (!st->data_version &&
+	    sqlite3_prepare_v2(st->db, "PRAGMA data_version", -1,
+	                       &st->data_version, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st->data_version) == SQLITE_ROW)
+		v = sqlite3_column_int64(st->data_version, 0);
+	sqlite3_reset(st->data_version);
+	return v;
+}
+
 void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	sqlite3_finalize(st->data_version);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
