@@ -113,7 +113,7 @@ struct player_feed {
 
 struct player_options {
 	struct pcm_format fmt;
-	size_t block_frames; /* frames per tick; 0 for the default */
+	size_t block_frames; /* frames per tick; 0: 1024, 4096 in real time */
 	bool realtime;       /* pace to the monotonic clock */
 	double max_seconds;  /* stop after this much audio; 0 for no limit */
 	int64_t start_ms;    /* programme time of the first frame (UTC ms) */
