@@ -4,7 +4,7 @@
 #
 # Installs what the build and tests need (apt-get), cross-builds for arm64
 # and runs its unit tests under qemu, checks the formatting, fuzzes the
-# parsers and decoders for 20 s each (scripts/fuzz.sh), builds twice
+# parsers and decoders for 10 s each (scripts/fuzz.sh), builds twice
 # (plain, and with AddressSanitizer + UBSan), runs every test on the
 # sanitizer build, the unit tests under valgrind (ctest -T memcheck), and
 # the package and audio-measuring tests on the plain build. About 13
@@ -24,8 +24,8 @@ echo "== format check"
 clang-format --dry-run --Werror src/*.c src/*.h include/*.h tests/*.c tests/*.h tests/tools/*.c bench/*.c \
 	tests/fuzz/*.c tests/fuzz/*.h
 
-echo "== fuzzing: each libFuzzer target for 20 s (clang, ASan + UBSan)"
-scripts/fuzz.sh 20
+echo "== fuzzing: each libFuzzer target for 10 s (clang, ASan + UBSan)"
+scripts/fuzz.sh 10
 
 echo "== plain build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
