@@ -17,7 +17,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential cmake pkg-config
 	libshout-dev libvorbis-dev libogg-dev libmpg123-dev libsqlite3-dev
-	libespeak-ng-dev libsoxr-dev libinih-dev libsystemd-dev libmicrohttpd-dev
+	libespeak-ng-dev libsoxr-dev libinih-dev libmicrohttpd-dev
 	espeak-ng icecast2 sox libsox-fmt-mp3 lame vorbis-tools ffmpeg
 	libebur128-dev tzdata curl jq python3 valgrind time clang-format sqlite3
 	libcurl4-openssl-dev libjson-c-dev faketime

@@ -8,8 +8,9 @@
  * and the running one stays; a good one sets the log level and re-reads
  * the schedule and the sound settings at once. SIGTERM fades the
  * programme out and closes every output cleanly. Under systemd
- * (Type=notify) it reports READY, RELOADING, STOPPING and pets the
- * watchdog from the same hook, so a stuck audio loop is a restart.
+ * (Type=notify) it reports READY, RELOADING, STOPPING (notify.c speaks
+ * the protocol) and pets the watchdog from the same hook, so a stuck
+ * audio loop is a restart.
  */
 #include "commands.h"
 
@@ -25,8 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
-
 #include "cmd_priv.h"
 #include "config.h"
 #include "err.h"
@@ -34,6 +33,7 @@
 #include "library.h"
 #include "listeners.h"
 #include "log.h"
+#include "notify.h"
 #include "output.h"
 #include "player.h"
 #include "station.h"
@@ -263,14 +263,14 @@ static void reload(struct daemon *d)
 {
 	struct config *next = malloc(sizeof(*next));
 
-	sd_notify(0, "RELOADING=1");
+	notify_reloading();
 	log_info("reloading %s", d->cfg.path);
 	if (!next || cfg_load(next, d->cfg.path) < 0) {
 		log_error("reload: %s refused; the running configuration "
 		          "stays",
 		          d->cfg.path);
 		free(next);
-		sd_notify(0, "READY=1");
+		notify_send("READY=1");
 		return;
 	}
 	if (next->world_readable)
@@ -296,7 +296,7 @@ static void reload(struct daemon *d)
 	apply_station(d);
 	if (station_reload(d->station) == 0)
 		log_info("configuration and schedule reloaded");
-	sd_notify(0, "READY=1");
+	notify_send("READY=1");
 }
 
 /* Between two blocks: a reload asked for, the watchdog due. */
@@ -316,7 +316,7 @@ static void on_tick(void *ctx)
 		us = (long long)(now.tv_sec - d->last_pet.tv_sec) * 1000000 +
 		     (now.tv_nsec - d->last_pet.tv_nsec) / 1000;
 		if (us >= (long long)(d->watchdog_us / 2)) {
-			sd_notify(0, "WATCHDOG=1");
+			notify_send("WATCHDOG=1");
 			d->last_pet = now;
 		}
 	}
@@ -395,16 +395,16 @@ static int run(struct daemon *d)
 		rc = http_start(&d->http, &ho);
 	}
 	if (rc == 0) {
-		if (sd_watchdog_enabled(0, &d->watchdog_us) <= 0)
+		if (notify_watchdog_usec(&d->watchdog_us) <= 0)
 			d->watchdog_us = 0;
 		clock_gettime(CLOCK_MONOTONIC, &d->last_pet);
-		sd_notifyf(0, "READY=1\nSTATUS=On air: %zu output(s)", n_outs);
+		notify_sendf("READY=1\nSTATUS=On air: %zu output(s)", n_outs);
 		log_info("on air: %s, %u Hz %s, %zu output(s)", d->cfg.name,
 		         d->cfg.fmt.rate,
 		         d->cfg.fmt.channels == 1 ? "mono" : "stereo", n_outs);
 		rc = station_play(d->station, outs, &n_outs, &play, &stop_flag,
 		                  &st);
-		sd_notify(0, "STOPPING=1");
+		notify_send("STOPPING=1");
 		log_info("stopped: %zu items, %.1f s of audio", st.items,
 		         (double)st.frames / d->cfg.fmt.rate);
 	}
