@@ -10,7 +10,8 @@
  * through the same fwrite, fflush and unlink path, and it needs no root
  * (tests/it_fault_diskfull.sh fills a real tmpfs). The database is not
  * written while the limit holds (nothing changes in it), and a first
- * bulletin, spoken before, starts espeak-ng and its libraries.
+ * bulletin, spoken before, starts the speech helper (pulse-radio-speak,
+ * built next to this program), which writes no files.
  */
 #include <errno.h>
 #include <signal.h>
