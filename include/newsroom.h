@@ -1,14 +1,15 @@
 /*
  * newsroom.h - bulletins from the queue to audio files, ahead of air time.
  *
- * Speaks each queued bulletin (textnorm, then espeak-ng through speech)
- * into an Ogg file in the bulletin folder and marks it rendered, so the
- * audio path only ever opens a finished file. It also sweeps expired
- * bulletins, deletes old files, and takes in the drop folder.
+ * Speaks each queued bulletin (textnorm, then espeak-ng in the helper
+ * process through speaker.h) into an Ogg file in the bulletin folder and marks
+ * it rendered, so the audio path only ever opens a finished file. It also
+ * sweeps expired bulletins, deletes old files, and takes in the drop folder.
  *
- * The one thing to know: espeak-ng is not thread-safe, so one thread does
- * all the work: either newsroom_start()'s thread (on air), or the caller
- * of newsroom_work() (an offline render), never both.
+ * The one thing to know: one thread does all the work, either
+ * newsroom_start()'s thread (on air) or the caller of newsroom_work() (an
+ * offline render), never both: a speaker is used from one thread, and its
+ * helper dies with the thread that started it.
  */
 #ifndef NEWSROOM_H
 #define NEWSROOM_H

@@ -1,8 +1,13 @@
 /*
  * speech.h - espeak-ng text to mono float audio, for news bulletins.
  *
+ * The daemon never calls this: it runs in the speech helper,
+ * pulse-radio-speak (speak_main.c), and the daemon talks to that through
+ * speaker.h, so espeak-ng's memory and crashes stay out of the daemon and
+ * the rules below bind the helper only (and test_speech, bench-speech).
+ *
  * espeak-ng is a process-wide singleton and not thread-safe: ONE thread
- * (the daemon's speech worker) calls speech_new() and then makes every
+ * (the helper's main thread) calls speech_new() and then makes every
  * call on the object, speech_free() included; nothing else in the program
  * may call espeak. Only one struct speech exists at a time, and only once
  * per process: espeak-ng 1.51 can be initialised again after it was

@@ -7,6 +7,12 @@
  * in between leaves it queued, and it is simply spoken again. So does a
  * file that cannot be written (a full disk): the queue waits, retried
  * with backoff, and the failure is one line until a file goes in again.
+ *
+ * Speech comes from the helper process (speaker.h), not espeak-ng in this
+ * process: if it dies on a bulletin, a fresh one tries it once more; if
+ * that fails too, or the helper hangs, the bulletin is marked failed with
+ * the cause. If no helper can start at all, nothing is lost: bulletins
+ * stay queued until the daemon is restarted.
  */
 #include "newsroom.h"
 
@@ -30,7 +36,7 @@
 #include "err.h"
 #include "log.h"
 #include "loudness.h"
-#include "speech.h"
+#include "speaker.h"
 #include "store.h"
 #include "textnorm.h"
 #include "timeutil.h"
@@ -65,8 +71,8 @@ struct newsroom {
 	long keep_days, gap_ms;
 	char zone[128];
 	struct speech_voice voice[NLANGS];
-	struct speech *sp; /* made on first use, in the working thread */
-	bool speech_broken;
+	struct speaker *spk;    /* made on first use, in the working thread */
+	bool speech_broken;     /* no helper could start: the queue waits */
 	int write_rc;           /* why the last file did not go in; 0: it did */
 	int64_t write_wait_ms;  /* the backoff; 0 while files go in */
 	int64_t write_retry_ms; /* nothing is spoken before then */
@@ -229,29 +235,61 @@ static const struct speech_voice *voice_for(const struct newsroom *nr,
 	return &nr->voice[0];
 }
 
-/* Speaks b into its file; marks it rendered (or failed, with why). */
+/*
+ * words through the helper. One that died on them (a crash, or a kill
+ * from outside such as the OOM killer's) gets one more try with a fresh
+ * helper: text that kills espeak-ng every time then fails the bulletin,
+ * and nothing loops. A hung helper had its generous time: no second try.
+ */
+static int render(struct newsroom *nr, const struct bulletin *b,
+                  const char *words, float **frames, size_t *n, unsigned *rate)
+{
+	const struct speech_voice *v = voice_for(nr, b->lang);
+	int rc = speaker_render(nr->spk, words, v, frames, n, rate);
+
+	if (rc == -EIO) {
+		log_warn("bulletin %lld: %s; speaking it once more",
+		         (long long)b->id, speaker_why(nr->spk));
+		rc = speaker_render(nr->spk, words, v, frames, n, rate);
+	}
+	return rc;
+}
+
+/* Speaks b into its file; marks it rendered (or failed, with why).
+ * -ERR_UNSUPPORTED (logged) if no speech helper can start: b stays
+ * queued. */
 static int speak(struct newsroom *nr, struct bulletin *b, int64_t now)
 {
-	char *words = NULL, path[4300], why[200];
+	char *words = NULL, path[4300], why[400];
 	float *frames = NULL, *all;
 	size_t n = 0, lead, gap, total;
 	double lufs;
-	unsigned rate;
+	unsigned rate = 0;
 	int rc;
 
 	rc = textnorm_speech(b->text, b->lang, &words);
-	if (rc == 0)
-		rc = speech_render(nr->sp, words, voice_for(nr, b->lang),
-		                   &frames, &n);
-	free(words);
 	if (rc < 0) {
 		snprintf(why, sizeof(why), "cannot be spoken: %s", err_str(rc));
+	} else {
+		rc = render(nr, b, words, &frames, &n, &rate);
+		snprintf(why, sizeof(why), "cannot be spoken: %s",
+		         speaker_why(nr->spk));
+		if (rc == -ERR_UNSUPPORTED)
+			nr->speech_broken = true;
+	}
+	free(words);
+	if (nr->speech_broken) {
+		log_error("newsroom: %s; bulletins stay queued until a "
+		          "restart",
+		          speaker_why(nr->spk));
+		return -ERR_UNSUPPORTED;
+	}
+	if (rc < 0) {
 		log_error("bulletin %lld %s", (long long)b->id, why);
 		bulletin_set_failed(nr->st, b->id, why, now);
 		free(frames);
 		return 0;
 	}
-	rate = speech_rate(nr->sp);
 	lead = (size_t)(LEAD_MS * (int64_t)rate / 1000);
 	gap = (size_t)(nr->gap_ms * rate / 1000);
 	total = lead + n + gap;
@@ -325,7 +363,7 @@ int newsroom_work(struct newsroom *nr, int64_t now_ms)
 		    bulletin_next_to_render(nr->st, now_ms, nr->horizon_ms, &b);
 		if (rc <= 0)
 			return rc < 0 ? rc : done;
-		if (!nr->sp && !nr->speech_broken && speech_new(&nr->sp) < 0)
+		if (!nr->spk && !nr->speech_broken && speaker_new(&nr->spk) < 0)
 			nr->speech_broken = true;
 		if (nr->speech_broken) {
 			bulletin_clear(&b);
@@ -431,8 +469,8 @@ static void *run(void *arg)
 		nr->more = done >= PER_ROUND || nr->write_rc != 0;
 	}
 	dropdir_close(dd);
-	speech_free(nr->sp);
-	nr->sp = NULL;
+	speaker_free(nr->spk);
+	nr->spk = NULL;
 	return NULL;
 }
 
@@ -467,7 +505,7 @@ void newsroom_free(struct newsroom *nr)
 		atomic_store(&nr->stop, 1);
 		pthread_join(nr->thread, NULL);
 	}
-	speech_free(nr->sp);
+	speaker_free(nr->spk);
 	if (nr->own_st)
 		store_close(nr->st);
 	free(nr);

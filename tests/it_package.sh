@@ -5,6 +5,9 @@
 # conffile), the systemd unit naming the installed binary, the man page
 # (groff reads it without a warning), the docs; dpkg-shlibdeps listed the
 # libraries it needs; `cmake --install --prefix` lays out the same files.
+# The speech helper is in libexec, the only program linking espeak-ng, and
+# the unpacked daemon finds it there: a bulletin is spoken and aired in an
+# offline render from the clean tree.
 set -euo pipefail
 : "${PULSE_BUILD:?} ${PULSE_SRC:?}"
 source "$PULSE_SRC/tests/lib.sh"
@@ -47,6 +50,33 @@ t_check "groff reads it without a warning" \
 	bash -c "[ -z \"\$(groff -man -Tutf8 -ww -z '$man' 2>&1)\" ]"
 t_check "the library packages it needs are listed (dpkg-shlibdeps)" \
 	bash -c "grep -q '^ Depends:.*libshout3.*' '$T/info' && grep -q 'libespeak-ng1' '$T/info'"
+helper=$(find "$T/root" -type f -path '*/libexec/pulse-radio/pulse-radio-speak' | head -n 1)
+t_check "the speech helper is in the package, in libexec/pulse-radio" \
+	test -x "$helper"
+t_check "espeak-ng is linked into the helper, not the daemon" \
+	bash -c "readelf -d '$helper' | grep -q 'NEEDED.*libespeak-ng' &&
+		! readelf -d '$bin' | grep -q 'NEEDED.*libespeak-ng'"
+# A breaking bulletin in a 36 s offline render of one quiet tone.
+mkdir -p "$T/air/music"
+sox -q -n -r 8000 -c 1 -b 16 "$T/air/music/a.wav" synth 20 sine 440 gain -12
+echo a.wav >"$T/air/music/music.m3u"
+pk() { "$bin" "$@" --db "$T/air/pulse.db"; }
+{
+	pk db init && pk library scan "$T/air/music" &&
+		pk playlist import "$T/air/music/music.m3u" &&
+		pk db set breaking_mode now &&
+		pk slot add all --days daily --start 00:00 --end 24:00 \
+			--playlist music
+} >"$T/air/setup.log" 2>&1 || cat "$T/air/setup.log"
+news=$(pk bulletin add --breaking "Roads reopen at ten." 2>>"$T/air/setup.log" || true)
+(cd "$T/air" && env -u PULSE_SPEAK_HELPER "$bin" render --db "$T/air/pulse.db" \
+	--from 2026-12-01T09:50 --hours 0.01 --asrun --rate 8000 --channels 1 \
+	--output "file:$T/air/hour.ogg" >"$T/air/render.log" 2>&1) || true
+cat "$T/air/render.log"
+t_check "the unpacked daemon finds the helper: bulletin $news is spoken and aired" \
+	bash -c "grep -q 'bulletin $news spoken' '$T/air/render.log' &&
+		pk() { '$bin' \"\$@\" --db '$T/air/pulse.db'; } &&
+		pk bulletin show '$news' | grep -qx 'state: aired'"
 t_check "the docs: README, schema, example configuration" \
 	bash -c "grep -q 'share/doc/pulse-radio/README.md' '$T/list' &&
 		grep -q 'share/doc/pulse-radio/schema.sql' '$T/list'"
@@ -54,6 +84,7 @@ t_check "the docs: README, schema, example configuration" \
 t_check "cmake --install lays out the same into a prefix" \
 	bash -c "cmake --install '$PULSE_BUILD' --prefix '$T/inst' >/dev/null &&
 		test -x '$T/inst/bin/pulse-radio' &&
+		test -x '$T/inst/libexec/pulse-radio/pulse-radio-speak' &&
 		test -f '$T/inst/share/man/man1/pulse-radio.1' &&
 		test -f '$T/inst/lib/systemd/system/pulse-radio.service'"
 t_done

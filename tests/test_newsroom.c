@@ -10,7 +10,13 @@
  * through the same fwrite, fflush and unlink path, and it needs no root
  * (tests/it_fault_diskfull.sh fills a real tmpfs). The database is not
  * written while the limit holds (nothing changes in it), and a first
- * bulletin, spoken before, starts espeak-ng and its libraries.
+ * bulletin, spoken before, starts the speech helper (pulse-radio-speak,
+ * built next to this program), which writes no files.
+ *
+ * Then the helper fails (tests/tools/fake-speak.sh through
+ * PULSE_SPEAK_HELPER): one that dies on a bulletin gets one more try, then
+ * the bulletin is failed with the cause; with no helper at all, bulletins
+ * stay queued and the failure is one line.
  */
 #include <errno.h>
 #include <signal.h>
@@ -156,6 +162,62 @@ static void test_write_fails(struct store *st, const char *db, int64_t t0)
 	newsroom_free(nr);
 }
 
+static void test_helper_fails(struct store *st, const char *db, int64_t t0)
+{
+	struct bulletin_new add = {.text = "Roads reopen at ten.",
+	                           .text_len = 20,
+	                           .lang = "en",
+	                           .by = "test"};
+	struct newsroom_options opt = {.db_path = db};
+	struct newsroom *nr = NULL;
+	struct bulletin b = {0};
+	const char *src = getenv("PULSE_SRC"), *log;
+	char why[200], tool[1024];
+	int64_t id = 0;
+	int lines, rc;
+
+	/* A host script: not under a cross build's emulator. */
+	unsetenv("PULSE_SPEAK_EMULATOR");
+	snprintf(tool, sizeof(tool), "%s/tests/tools/fake-speak.sh",
+	         src ? src : "..");
+	setenv("PULSE_SPEAK_HELPER", tool, 1);
+	setenv("FAKE_SPEAK_MODE", "crash", 1);
+	CHECK(newsroom_new(&nr, st, &opt) == 0);
+	if (!nr)
+		return;
+	CHECK(bulletin_add(st, &add, t0, &id, why, sizeof(why)) == 0);
+	rc = work(nr, t0, &lines, &log);
+	CHECKF(rc == 0 && lines == 2, "crash: %d, %d lines: %s", rc, lines,
+	       log);
+	CHECKF(strstr(log, "speaking it once more") &&
+	           strstr(log, "cannot be spoken: the speech helper") &&
+	           strstr(log, "died (signal 11"),
+	       "crash: %s", log);
+	CHECK(bulletin_get(st, id, &b) == 1 && b.state == BULLETIN_FAILED);
+	bulletin_clear(&b);
+	newsroom_free(nr);
+
+	/* No helper: queued, one line, and quiet afterwards. */
+	setenv("PULSE_SPEAK_HELPER", "/nonexistent/pulse-radio-speak", 1);
+	nr = NULL;
+	CHECK(newsroom_new(&nr, st, &opt) == 0);
+	if (!nr)
+		return;
+	CHECK(bulletin_add(st, &add, t0, &id, why, sizeof(why)) == 0);
+	rc = work(nr, t0, &lines, &log);
+	CHECKF(rc == -ERR_UNSUPPORTED && lines == 1 &&
+	           strstr(log, "/nonexistent/pulse-radio-speak") &&
+	           strstr(log, "stay queued"),
+	       "missing: %d, %d lines: %s", rc, lines, log);
+	rc = work(nr, t0 + 1000, &lines, &log);
+	CHECKF(rc == -ERR_UNSUPPORTED && lines == 0, "again: %d, %s", rc, log);
+	CHECK(bulletin_get(st, id, &b) == 1 && b.state == BULLETIN_QUEUED);
+	bulletin_clear(&b);
+	newsroom_free(nr);
+	unsetenv("PULSE_SPEAK_HELPER");
+	unsetenv("FAKE_SPEAK_MODE");
+}
+
 int main(void)
 {
 	struct store *st = NULL;
@@ -170,6 +232,8 @@ int main(void)
 	CHECK(store_open(&st, db, STORE_CREATE) == 0);
 	if (st)
 		test_write_fails(st, db, t0);
+	if (st)
+		test_helper_fails(st, db, t0 + 60000);
 	store_close(st);
 	return test_done();
 }
