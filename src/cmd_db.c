@@ -42,6 +42,7 @@ static void usage(FILE *f)
 	    "  news_outro_playlist, news_sting_playlist, news_empty_playlist,\n"
 	    "  news_gap_ms, breaking_mode (now|after-item),\n"
 	    "  breaking_latency_s, bulletin_dir, bulletin_keep_days,\n"
+	    "  speech_idle_s (the speech helper stops after this idle),\n"
 	    "  sound: loudness_target_lufs, loudness_max_gain_db,\n"
 	    "  limiter_ceiling_dbtp, dead_air_db, dead_air_s, crossfade_ms,\n"
 	    "  crossfade_curve (equal-power|linear), duck_db,\n"
@@ -74,6 +75,7 @@ static const struct {
     {"dead_air_s", 0, 600, "seconds (0: never)"},
     {"breaking_latency_s", 1, 3600, "seconds"},
     {"bulletin_keep_days", 0, 36500, "days (0: keep for ever)"},
+    {"speech_idle_s", 1, 86400, "seconds"},
     {"crossfade_ms", 0, 30000, "milliseconds (0: none)"},
     {"duck_db", -40, 0, "dB (0 down to -40)"},
     {"duck_attack_ms", 0, 10000, "milliseconds"},

@@ -48,6 +48,9 @@
  * changes: bulletins coming within the horizon, expiry, pruning. What
  * airs never depends on it: the air's queries check expiry themselves. */
 #define FULL_EVERY_MS 2000
+/* The speech helper process is stopped after this long without work
+ * (setting speech_idle_s). */
+#define SPEAKER_IDLE_S 60
 #define PER_ROUND 8 /* bulletins spoken per round: the drop folder waits */
 #define PRUNE_EVERY_MS (10 * 60000)
 #define LEAD_MS 150 /* silence before the voice */
@@ -69,6 +72,7 @@ struct newsroom {
 	int64_t horizon_ms;
 	char dir[4096]; /* where rendered bulletins go */
 	long keep_days, gap_ms;
+	long idle_ms; /* the speech helper stops after this long idle */
 	char zone[128];
 	struct speech_voice voice[NLANGS];
 	struct speaker *spk;    /* made on first use, in the working thread */
@@ -77,7 +81,8 @@ struct newsroom {
 	int64_t write_wait_ms;  /* the backoff; 0 while files go in */
 	int64_t write_retry_ms; /* nothing is spoken before then */
 	int64_t last_prune_ms;
-	bool more; /* the worker's next tick reads the queue whatever */
+	bool more;        /* the worker's next tick reads the queue whatever */
+	int64_t spoke_ms; /* the helper's last render (monotonic) */
 	pthread_t thread;
 	bool started;
 	atomic_int stop, breaking;
@@ -135,6 +140,8 @@ static int load_settings(struct newsroom *nr, struct store *st)
 	}
 	nr->keep_days = setting_long(st, "bulletin_keep_days", 30, 0, 36500);
 	nr->gap_ms = setting_long(st, "news_gap_ms", 800, 0, 10000);
+	nr->idle_ms =
+	    setting_long(st, "speech_idle_s", SPEAKER_IDLE_S, 1, 86400) * 1000;
 	if (store_setting_get(st, "timezone", nr->zone, sizeof(nr->zone)) < 0)
 		snprintf(nr->zone, sizeof(nr->zone), "UTC");
 	if (store_setting_get(st, "bulletin_dir", nr->dir, sizeof(nr->dir)) <
@@ -252,6 +259,7 @@ static int render(struct newsroom *nr, const struct bulletin *b,
 		         (long long)b->id, speaker_why(nr->spk));
 		rc = speaker_render(nr->spk, words, v, frames, n, rate);
 	}
+	nr->spoke_ms = mono_ms();
 	return rc;
 }
 
@@ -451,6 +459,16 @@ static void *run(void *arg)
 			          nr->drop_dir);
 			dropdir_close(dd);
 			dd = NULL;
+		}
+		/* The helper goes when it has been idle a while (it holds
+		 * espeak-ng's voices: 7-11 MB); the next bulletin starts
+		 * another, in ~0.1 s. */
+		if (nr->spk && mono_ms() - nr->spoke_ms > nr->idle_ms) {
+			log_info("newsroom: the speech helper was idle %ld s; "
+			         "stopped until the next bulletin",
+			         nr->idle_ms / 1000);
+			speaker_free(nr->spk);
+			nr->spk = NULL;
 		}
 		/* An idle station's tick is this one read: the queue's
 		 * queries ran 4 times a second before, 7 % of the

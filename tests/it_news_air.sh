@@ -33,6 +33,7 @@ p db set news_intro_playlist intro >/dev/null
 p db set breaking_mode now >/dev/null
 p db set title_separation_s 0 >/dev/null
 p db set artist_separation_s 0 >/dev/null
+p db set speech_idle_s 3 >/dev/null
 p slot add all --days daily --start 00:00 --end 24:00 --playlist music >/dev/null
 
 "$P" air --db "$DB" --rate 8000 --channels 1 --output null: \
@@ -109,6 +110,19 @@ exec 3>&-
 wait_until 15 test -e "$T/drop/done/slow.txt" || true
 t_check "once closed it is taken, whole" test "$(q "SELECT text FROM bulletin
 	WHERE text LIKE 'The first half%'")" = "The first half of the text, and the second half."
+
+# The speech helper (pulse-radio-speak, the daemon's child) stops when it
+# has been idle speech_idle_s (3 s here); the next bulletin starts another.
+helper() { pgrep -P "$pid" -f pulse-radio-speak || true; }
+wait_until 15 test -z "$(helper)" || true
+t_check "the idle speech helper stopped" test -z "$(helper)"
+p db set breaking_mode now >/dev/null
+id=$(p bulletin add --breaking "After the helper stopped, one more bulletin.")
+wait_until 20 test "$(q "SELECT state FROM bulletin WHERE id = $id")" = aired || true
+t_check "a fresh helper spoke the next bulletin, and it aired" \
+	test "$(q "SELECT state FROM bulletin WHERE id = $id")" = aired
+t_check "its stop was logged, one line" \
+	test "$(grep -c 'speech helper was idle' "$T/air.log")" -ge 1
 
 kill -INT "$pid"
 rc=0
