@@ -462,7 +462,7 @@ static void *run(void *arg)
 		}
 		/* The helper goes when it has been idle a while (it holds
 		 * espeak-ng's voices: 7-11 MB); the next bulletin starts
-		 * another, in ~0.1 s. */
+		 * another, ready in 10-55 ms. */
 		if (nr->spk && mono_ms() - nr->spoke_ms > nr->idle_ms) {
 			log_info("newsroom: the speech helper was idle %ld s; "
 			         "stopped until the next bulletin",

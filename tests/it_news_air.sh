@@ -40,7 +40,10 @@ p slot add all --days daily --start 00:00 --end 24:00 --playlist music >/dev/nul
 	--drop "$T/drop" 2>"$T/air.log" &
 pid=$!
 lib_on_exit "kill -9 $pid 2>/dev/null"
-wait_until 10 test -n "$(q "SELECT 1 FROM asrun LIMIT 1" 2>/dev/null)" ||
+# (wait_until takes a command: a $(...) in its arguments would be read
+# once, before the wait, and the wait would always run to its end.)
+first_row() { test -n "$(q "SELECT 1 FROM asrun LIMIT 1" 2>/dev/null)"; }
+wait_until 10 first_row ||
 	sleep 3 # the first item is on air; its row comes when it ends
 
 # Seconds from `bulletin add` (wall clock) to the bulletin's first sample.
@@ -76,7 +79,8 @@ t_check "an intro before the breaking bulletin" test "$(q "SELECT title FROM asr
 p db set breaking_mode after-item >/dev/null
 p db set breaking_latency_s 10 >/dev/null
 n0=$(q "SELECT count(*) FROM asrun")
-wait_until 40 test "$(q "SELECT count(*) FROM asrun")" -gt $((n0 + 1)) || true
+two_more() { test "$(q "SELECT count(*) FROM asrun")" -gt $((n0 + 1)); }
+wait_until 40 two_more || true
 added=$(date +%s.%N)
 B2=$(p bulletin add --breaking --lang af "Dringende nuus. Die krag is af in Soweto tot drie-uur.")
 wait_until 25 aired "$B2" || true
@@ -114,14 +118,15 @@ t_check "once closed it is taken, whole" test "$(q "SELECT text FROM bulletin
 # The speech helper (pulse-radio-speak, the daemon's child) stops when it
 # has been idle speech_idle_s (3 s here); the next bulletin starts another.
 helper() { pgrep -P "$pid" -f pulse-radio-speak || true; }
-wait_until 15 test -z "$(helper)" || true
-t_check "the idle speech helper stopped" test -z "$(helper)"
+no_helper() { [[ -z $(helper) ]]; }
+wait_until 15 no_helper || true
+t_check "the idle speech helper stopped" no_helper
 p db set breaking_mode now >/dev/null
 id=$(p bulletin add --breaking "After the helper stopped, one more bulletin.")
-wait_until 20 test "$(q "SELECT state FROM bulletin WHERE id = $id")" = aired || true
-t_check "a fresh helper spoke the next bulletin, and it aired" \
-	test "$(q "SELECT state FROM bulletin WHERE id = $id")" = aired
-t_check "its stop was logged, one line" \
+wait_until 20 aired "$id" || true
+t_check "a fresh helper spoke the next bulletin, and it aired" aired "$id"
+t_check "and it is marked aired" test "$(q "SELECT state FROM bulletin WHERE id = $id")" = aired
+t_check "its stops are logged" \
 	test "$(grep -c 'speech helper was idle' "$T/air.log")" -ge 1
 
 kill -INT "$pid"

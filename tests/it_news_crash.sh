@@ -60,7 +60,10 @@ on_air_left=$(q "SELECT count(*) FROM bulletin WHERE state = 'on_air'")
 echo "after the kills: $on_air_left on air"
 start
 left() { q "SELECT count(*) FROM bulletin WHERE state IN ('queued', 'rendered', 'on_air')"; }
-wait_until 90 test "$(left)" = 0 || true
+# A function: wait_until runs it afresh each time (a "$(left)" argument
+# would be read once, and the wait would always last the full 90 s).
+none_left() { test "$(left)" = 0; }
+wait_until 90 none_left || true
 kill -INT "$pid"
 rc=0
 wait "$pid" || rc=$?
