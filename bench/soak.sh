@@ -120,7 +120,12 @@ while kill -0 "$pid" 2>/dev/null && (($(date +%s) < deadline)); do
 	hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo)
 	rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo)
 	fds=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
-	[[ -n $hwm ]] && echo "$(prog_h) $hwm $rss $fds" >>"$WORK/samples"
+	# What the RSS is: the program's own memory (heap, stacks, the
+	# libraries' written data) and the pages of files it maps (code of
+	# the program and libraries, touched as new paths first run).
+	anon=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo)
+	file=$(awk '/^RssFile/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo)
+	[[ -n $hwm ]] && echo "$(prog_h) $hwm $rss $fds $anon $file" >>"$WORK/samples"
 	tick=$((tick + 1))
 	# A bulletin every 5 s of real time, a schedule edit every 20 s.
 	if ((tick % 10 == 0)); then
@@ -141,15 +146,17 @@ trap - EXIT
 # Descriptors come and go (a bulletin being spoken has its file open):
 # growth is a higher most in the second half of the run than in the first.
 awk -v h1=1 -v half="$((HOURS / 2))" '
-	$1 >= h1 && !seen { h1_hwm = $2; h1_fd = $4; seen = 1 }
+	$1 >= h1 && !seen { h1_hwm = $2; h1_fd = $4; h1_anon = $5; h1_file = $6; seen = 1 }
 	$1 >= 12 && !seen12 { h12_hwm = $2; seen12 = 1 }
 	$1 < half && $4 > fd_first { fd_first = $4 }
 	$1 >= half && $4 > fd_second { fd_second = $4 }
-	{ last_hwm = $2; last_rss = $3; last_fd = $4 }
+	{ last_hwm = $2; last_rss = $3; last_fd = $4; last_anon = $5; last_file = $6 }
 	END {
 		printf "hwm_after_hour1_kb=%s\nhwm_after_hour12_kb=%s\n", h1_hwm, h12_hwm
 		printf "hwm_end_kb=%s\nrss_end_kb=%s\n", last_hwm, last_rss
 		printf "fds_after_hour1=%s\nfds_end=%s\n", h1_fd, last_fd
+		printf "anon_after_hour1_kb=%s\nanon_end_kb=%s\n", h1_anon, last_anon
+		printf "file_after_hour1_kb=%s\nfile_end_kb=%s\n", h1_file, last_file
 		printf "fds_max_first_half=%d\nfds_max_second_half=%d\n", fd_first, fd_second
 	}' "$WORK/samples" >"$WORK/result"
 source "$WORK/result"
@@ -183,6 +190,7 @@ echo "programme: $HOURS h; items $items, $(printf '%.0f' "$aired_s") s of items 
 echo "bulletins: $bulletins queued while rendering, $aired_bulletins aired ($news_rows as-run rows, $news_distinct distinct), $waiting still waiting"
 echo "schedule edits (reloads): $edits"
 echo "peak RSS: $hwm_after_hour1_kb kB after hour 1, ${hwm_after_hour12_kb:-NA} kB after hour 12, $hwm_end_kb kB at the end (+$growth kB); RSS at the end $rss_end_kb kB"
+echo "of the RSS: own memory (RssAnon) $anon_after_hour1_kb kB after hour 1, $anon_end_kb kB at the end; mapped files (RssFile) $file_after_hour1_kb kB, then $file_end_kb kB"
 echo "open descriptors: $fds_after_hour1 after hour 1, $fds_end at the end; at most $fds_max_first_half in the first half, $fds_max_second_half in the second"
 echo "holes over 3 s between items: $holes"
 fail=0
@@ -202,6 +210,8 @@ check "every bulletin aired exactly once" \
 	-a "$((aired_bulletins + waiting))" -eq "$bulletins"
 echo "soak_hours=$HOURS"
 echo "soak_rss_growth_kb=$growth"
+echo "soak_anon_growth_kb=$((anon_end_kb - anon_after_hour1_kb))"
+echo "soak_file_growth_kb=$((file_end_kb - file_after_hour1_kb))"
 echo "soak_fd_growth=$((fds_max_second_half - fds_max_first_half))"
 [[ -n ${hwm_after_hour12_kb:-} ]] &&
 	echo "soak_rss_growth_after_hour12_kb=$((hwm_end_kb - hwm_after_hour12_kb))"

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -461,6 +462,13 @@ int main(int argc, char **argv)
 	struct sigaction sa = {0};
 	int rc;
 
+	/* A fixed threshold: blocks of 64 KiB or more (a bulletin's speech,
+	 * decoder and encoder state) are mapped and given back whole when
+	 * freed. glibc's default moves the threshold up to the largest block
+	 * freed, after which such blocks stay in the heap, fragmented: a
+	 * 48 h soak grew the daemon's own memory by 920 kB that way, by
+	 * 252 kB with this (bench/soak.sh). */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: a signal cuts the pacing sleep short. */

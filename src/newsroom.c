@@ -200,9 +200,13 @@ static int write_page(void *ctx, const unsigned char *head, size_t head_len,
 }
 
 /* frames (mono, rate) as an Ogg/Vorbis file at path, complete on disk. */
-static int write_ogg(const char *path, const float *frames, size_t n,
-                     unsigned rate, int64_t id)
+/* Writes lead frames of silence, the n frames, then gap of silence:
+ * the silences fed from a small block of zeros, so the speech is never
+ * copied (a bulletin's frames were held twice, the newsroom's peak). */
+static int write_ogg(const char *path, size_t lead, const float *frames,
+                     size_t n, size_t gap, unsigned rate, int64_t id)
 {
+	static const float zeros[1024];
 	struct enc_config cfg = {.fmt = {rate, 1}, .quality = 0.4f};
 	char tmp[4400], title[64];
 	struct encoder *enc = NULL;
@@ -217,8 +221,12 @@ static int write_ogg(const char *path, const float *frames, size_t n,
 	snprintf(title, sizeof(title), "City news %lld", (long long)id);
 	if (rc == 0)
 		rc = enc_begin(enc, title, "Pulse Radio");
+	for (size_t i = 0; rc == 0 && i < lead; i += 1024)
+		rc = enc_write(enc, zeros, lead - i < 1024 ? lead - i : 1024);
 	for (size_t i = 0; rc == 0 && i < n; i += 4096)
 		rc = enc_write(enc, frames + i, n - i < 4096 ? n - i : 4096);
+	for (size_t i = 0; rc == 0 && i < gap; i += 1024)
+		rc = enc_write(enc, zeros, gap - i < 1024 ? gap - i : 1024);
 	if (rc == 0)
 		rc = enc_end(enc);
 	enc_free(enc);
@@ -269,7 +277,7 @@ static int render(struct newsroom *nr, const struct bulletin *b,
 static int speak(struct newsroom *nr, struct bulletin *b, int64_t now)
 {
 	char *words = NULL, path[4300], why[400];
-	float *frames = NULL, *all;
+	float *frames = NULL;
 	size_t n = 0, lead, gap, total;
 	double lufs;
 	unsigned rate = 0;
@@ -301,18 +309,11 @@ static int speak(struct newsroom *nr, struct bulletin *b, int64_t now)
 	lead = (size_t)(LEAD_MS * (int64_t)rate / 1000);
 	gap = (size_t)(nr->gap_ms * rate / 1000);
 	total = lead + n + gap;
-	all = calloc(total ? total : 1, sizeof(*all));
-	if (!all) {
-		free(frames);
-		return -ENOMEM;
-	}
-	memcpy(all + lead, frames, n * sizeof(*frames));
-	free(frames);
-	lufs = loudness_measure(all + lead, n, rate, 1);
+	lufs = loudness_measure(frames, n, rate, 1);
 	snprintf(path, sizeof(path), "%s/bulletin-%lld.ogg", nr->dir,
 	         (long long)b->id);
-	rc = write_ogg(path, all, total, rate, b->id);
-	free(all);
+	rc = write_ogg(path, lead, frames, n, gap, rate, b->id);
+	free(frames);
 	if (rc < 0) {
 		/* Queued still: one line, not one per try, while it lasts. */
 		if (rc != nr->write_rc)
