@@ -85,6 +85,7 @@ for line in sys.stdin:
 "$P" run --config "$T/pulse.conf" 2> >(stamp >"$T/run.log") &
 pid=$!
 lib_on_exit "kill -9 $pid 2>/dev/null"
+lib_log_on_fail "$T/run.log"
 up() { curl -sf -o /dev/null --max-time 2 "$U/api/status"; }
 t_check "the daemon is on air within 15 s" \
 	bash -c "source '$PULSE_SRC/tests/lib.sh'; ICE_PORT=$ICE_PORT

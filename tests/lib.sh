@@ -85,9 +85,23 @@ lib_on_exit() {
 	_LIB_CLEANUP+=("$1")
 }
 
+# FILE's last lines are printed (stderr) if the test fails: a daemon's
+# log, which the cleanup would otherwise delete unseen.
+_LIB_FAIL_LOGS=()
+lib_log_on_fail() {
+	_LIB_FAIL_LOGS+=("$1")
+}
+
 _lib_exit() {
-	local rc=$? i
+	local rc=$? i f
 	trap - EXIT
+	if ((rc != 0)); then
+		for f in "${_LIB_FAIL_LOGS[@]}"; do
+			[[ -s $f ]] || continue
+			echo "--- last lines of $f (test failed) ---" >&2
+			tail -n 60 "$f" >&2
+		done
+	fi
 	for ((i = ${#_LIB_CLEANUP[@]} - 1; i >= 0; i--)); do
 		eval "${_LIB_CLEANUP[i]}" >/dev/null 2>&1 || true
 	done

@@ -88,31 +88,15 @@ static char proc_state(pid_t pid)
 	return p && p[1] == ' ' ? p[2] : '?';
 }
 
-static size_t count_tasks(pid_t pid)
+/* The entries of /proc/PID/WHAT ("fd": open files, "task": threads). */
+static size_t count_proc(pid_t pid, const char *what)
 {
 	char path[64];
 	struct dirent *e;
 	size_t n = 0;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-static size_t count_fds(pid_t pid)
-{
-	char path[64];
-	struct dirent *e;
-	size_t n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
 	d = opendir(path);
 	if (!d)
 		return 0;
@@ -224,8 +208,8 @@ static void test_helper_itself(struct speaker *spk)
 	/* Nothing but fds 0-2, although this process has more, some
 	 * without close-on-exec (qemu, when there, holds fds of its own). */
 	if (!getenv("PULSE_SPEAK_EMULATOR"))
-		CHECKF(count_fds(pid) == 3, "the helper has %zu fds",
-		       count_fds(pid));
+		CHECKF(count_proc(pid, "fd") == 3, "the helper has %zu fds",
+		       count_proc(pid, "fd"));
 	/* Text over the limit: refused here, and the helper is unchanged. */
 	{
 		char *big = malloc(SPEECH_MAX_TEXT_BYTES + 2);
@@ -298,8 +282,9 @@ static void test_killed_idle(struct speaker *spk)
 	/* Dead: a zombie whose threads are all gone (the leader turns Z
 	 * while another thread of the helper still exits, and the socket
 	 * closes only with the last one). */
-	for (int i = 0;
-	     i < 2000 && (proc_state(pid) != 'Z' || count_tasks(pid) > 1); i++)
+	for (int i = 0; i < 2000 &&
+	                (proc_state(pid) != 'Z' || count_proc(pid, "task") > 1);
+	     i++)
 		usleep(1000);
 	rc = speaker_render(spk, BULLETIN, &v, &f, &n, &rate);
 	CHECKF(rc == 0 && n > 0, "after a kill: %d (%s)", rc, speaker_why(spk));
@@ -495,7 +480,7 @@ int main(void)
 {
 	struct speaker *spk = NULL;
 	struct speech_voice v = voice("en", 175);
-	size_t fds = count_fds(getpid());
+	size_t fds = count_proc(getpid(), "fd");
 	FILE *leaky = fopen("/proc/self/status", "r"); /* no O_CLOEXEC */
 	float *f = NULL;
 	size_t n = 0;
@@ -522,7 +507,7 @@ int main(void)
 		fclose(leaky);
 
 	test_bad_helpers();
-	CHECKF(count_fds(getpid()) == fds, "%zu fds, %zu before",
-	       count_fds(getpid()), fds);
+	CHECKF(count_proc(getpid(), "fd") == fds, "%zu fds, %zu before",
+	       count_proc(getpid(), "fd"), fds);
 	return test_done();
 }
