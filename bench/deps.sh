@@ -6,11 +6,12 @@
 #
 # Usage: bench/deps.sh [--check]
 #
-# Debian 12 (bookworm) packages only; runs scripts/deps.sh first (build
-# tools, sox, lame, vorbis-tools, icecast2, valgrind, ...). Does nothing
-# when everything is installed; otherwise runs `apt-get update` once and
-# installs the missing packages, non-interactively, as root or through
-# sudo. --check only reports what is missing (exit 1 if anything is).
+# Debian 12 (bookworm) packages only; scripts/deps.sh installs them with
+# its own list (build tools, sox, lame, vorbis-tools, icecast2, valgrind,
+# ...). Does nothing when everything is installed; otherwise runs
+# `apt-get update` once and installs the missing packages,
+# non-interactively, as root or through sudo. --check only reports what
+# is missing (exit 1 if anything is).
 #
 #   liquidsoap  the streaming language (2.1.3 in Debian 12): render.liq
 #               and stream.liq in bench/liquidsoap/
@@ -26,47 +27,14 @@ set -euo pipefail
 
 PACKAGES=(liquidsoap ices2 ezstream mpg123 valgrind linux-perf)
 
-check_only=0
+args=()
 if [[ ${1:-} == --check ]]; then
-	check_only=1
+	args=(--check)
 elif [[ $# -gt 0 ]]; then
 	echo "usage: $0 [--check]" >&2
 	exit 2
 fi
 
+# scripts/deps.sh checks and installs them along with its own list.
 REPO=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
-if [[ $check_only -eq 1 ]]; then
-	"$REPO/scripts/deps.sh" --check || true
-else
-	"$REPO/scripts/deps.sh"
-fi
-
-missing=()
-for p in "${PACKAGES[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	if [[ $status != "install ok installed" ]]; then
-		missing+=("$p")
-	fi
-done
-if [[ ${#missing[@]} -eq 0 ]]; then
-	echo "bench deps: all ${#PACKAGES[@]} packages present"
-	exit 0
-fi
-echo "bench deps: missing: ${missing[*]}"
-if [[ $check_only -eq 1 ]]; then
-	exit 1
-fi
-if [[ $(id -u) -eq 0 ]]; then
-	SUDO=()
-elif command -v sudo >/dev/null 2>&1; then
-	SUDO=(sudo)
-else
-	echo "bench deps: not root and no sudo: install the packages above by hand" >&2
-	exit 1
-fi
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-	--no-install-recommends \
-	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-	"${missing[@]}" </dev/null
-echo "bench deps: installed: ${missing[*]}"
+exec "$REPO/scripts/deps.sh" "${args[@]}" "${PACKAGES[@]}"

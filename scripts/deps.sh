@@ -2,7 +2,10 @@
 #
 # deps.sh - install everything Pulse Radio needs to build, run and test.
 #
-# Usage: scripts/deps.sh [--check]
+# Usage: scripts/deps.sh [--check] [PACKAGE...]
+#
+# PACKAGEs are installed too, the same way: what another script needs
+# beyond these (bench/deps.sh: the other streamers).
 #
 # Debian 12 (bookworm) packages only. Does nothing when every package is
 # already installed; otherwise runs `apt-get update` once and installs the
@@ -25,12 +28,16 @@ PACKAGES=(
 )
 
 check_only=0
-if [[ ${1:-} == --check ]]; then
-	check_only=1
-elif [[ $# -gt 0 ]]; then
-	echo "usage: $0 [--check]" >&2
-	exit 2
-fi
+for a in "$@"; do
+	case $a in
+	--check) check_only=1 ;;
+	-*)
+		echo "usage: $0 [--check] [PACKAGE...]" >&2
+		exit 2
+		;;
+	*) PACKAGES+=("$a") ;;
+	esac
+done
 
 missing=()
 native=$(dpkg --print-architecture)
