@@ -33,6 +33,7 @@ struct news_item {
 	int64_t bulletin_id;          /* a bulletin, or 0 */
 	int64_t cue_in_ms, length_ms; /* length < 0: to its end */
 	double loudness_lufs;         /* NAN: unmeasured */
+	int64_t breaking_sent_ms;     /* a breaking bulletin's submission */
 };
 
 struct news_list {
@@ -88,8 +89,9 @@ void feed_news_breaking(struct feed_news *n, int64_t at_ms);
  * (breaking_mode 'now'), or in 'after-item' mode only if the item would
  * end too late for the latency (item_end_ms, 0 if unknown), just in time
  * for the bulletin to start within the latency of its submission.
- * Clears the waiting mark when it says yes. */
+ * Clears the waiting mark when it says yes. When it says "not yet" for
+ * waiting news, *ask_at_ms is when it will say yes (the fade's start). */
 bool feed_news_interrupt(struct feed_news *n, int64_t at_ms,
-                         int64_t item_end_ms);
+                         int64_t item_end_ms, int64_t *ask_at_ms);
 
 #endif

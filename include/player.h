@@ -91,8 +91,12 @@ struct player_feed {
 	 * true fades the item out over PLAYER_INTERRUPT_FADE_MS and ends it
 	 * (ended_early), so the next item starts at once (breaking news).
 	 * Asked only while one item plays alone (not during a crossfade or
-	 * an overlay). Must be cheap. May be NULL. */
-	bool (*interrupt)(void *ctx, int64_t at_ms);
+	 * an overlay). Must be cheap. May be NULL. When it says no, it may
+	 * set *ask_at_ms to the programme time it wants asking again at (a
+	 * deadline): the block on air ends there, so the fade starts on
+	 * time, not up to a block late. Left alone, it is asked after the
+	 * next block. */
+	bool (*interrupt)(void *ctx, int64_t at_ms, int64_t *ask_at_ms);
 	/* The item was skipped for dead air (after failed()), at programme
 	 * time at_ms. May be NULL. */
 	void (*dead_air)(void *ctx, const struct player_item *item,

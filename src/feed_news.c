@@ -155,6 +155,7 @@ int feed_news_plan(struct feed_news *n, int64_t at_ms, bool breaking_only,
 		it.bulletin_id = due[i].id;
 		it.length_ms = due[i].duration_ms > 0 ? due[i].duration_ms : -1;
 		it.loudness_lufs = due[i].loudness_lufs;
+		it.breaking_sent_ms = due[i].breaking ? due[i].submitted_ms : 0;
 		snprintf(it.path, sizeof(it.path), "%s", due[i].audio_path);
 		snprintf(it.title, sizeof(it.title), "City news");
 		snprintf(it.artist, sizeof(it.artist), "Pulse Radio");
@@ -169,6 +170,24 @@ int feed_news_plan(struct feed_news *n, int64_t at_ms, bool breaking_only,
 		log_info("news: %zu bulletin%s%s", k, k == 1 ? "" : "s",
 		         breaking_only ? " (breaking)" : "");
 	return (int)k;
+}
+
+/* How long a breaking bulletin waited: the operator's check on
+ * breaking_latency_s. */
+static void say_latency(const struct feed_news *n, const struct news_item *it,
+                        int64_t at_ms)
+{
+	int64_t waited = at_ms - it->breaking_sent_ms;
+
+	if (waited > n->latency_ms)
+		log_warn("news: breaking bulletin %lld on air %.1f s after it "
+		         "was sent, later than breaking_latency_s (%lld s)",
+		         (long long)it->bulletin_id, (double)waited / 1000,
+		         (long long)(n->latency_ms / 1000));
+	else
+		log_info("news: breaking bulletin %lld on air %.1f s after it "
+		         "was sent",
+		         (long long)it->bulletin_id, (double)waited / 1000);
 }
 
 int feed_news_next(struct feed_news *n, int64_t at_ms, bool mark,
@@ -192,6 +211,8 @@ int feed_news_next(struct feed_news *n, int64_t at_ms, bool mark,
 			}
 			if (rc < 0)
 				continue;
+			if (it->breaking_sent_ms > 0)
+				say_latency(n, it, at_ms);
 		}
 		*out = *it;
 		*last = n->pos == n->len;
@@ -249,7 +270,7 @@ static int64_t intro_ms(const struct feed_news *n)
 }
 
 bool feed_news_interrupt(struct feed_news *n, int64_t at_ms,
-                         int64_t item_end_ms)
+                         int64_t item_end_ms, int64_t *ask_at_ms)
 {
 	/* The bulletin's first sample must go out by the deadline: the fade
 	 * and the intro come first, and half a second to spare. */
@@ -259,8 +280,10 @@ bool feed_news_interrupt(struct feed_news *n, int64_t at_ms,
 		return false;
 	if (!n->breaking_now && item_end_ms > 0 && item_end_ms <= deadline)
 		return false; /* it ends in time: wait for it */
-	if (!n->breaking_now && at_ms < deadline - PLAYER_INTERRUPT_FADE_MS)
+	if (!n->breaking_now && at_ms < deadline - PLAYER_INTERRUPT_FADE_MS) {
+		*ask_at_ms = deadline - PLAYER_INTERRUPT_FADE_MS;
 		return false;
+	}
 	n->breaking_at = 0;
 	return true;
 }

@@ -218,7 +218,7 @@ static int next(void *ctx, int64_t at_ms, struct player_item *item)
 	return 0;
 }
 
-static bool interrupt(void *ctx, int64_t at_ms)
+static bool interrupt(void *ctx, int64_t at_ms, int64_t *ask_at_ms)
 {
 	struct feed_sched *fs = ctx;
 
@@ -229,7 +229,7 @@ static bool interrupt(void *ctx, int64_t at_ms)
 	/* Never into the middle of the news itself. */
 	if (!fs->cur_end_ms)
 		return false;
-	return feed_news_interrupt(fs->news, at_ms, fs->cur_end_ms);
+	return feed_news_interrupt(fs->news, at_ms, fs->cur_end_ms, ask_at_ms);
 }
 
 static void failed(void *ctx, const struct player_item *item)

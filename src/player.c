@@ -32,12 +32,13 @@
 #include "status.h"
 
 #define DEFAULT_BLOCK_FRAMES 1024
-/* In real time, each block is a wakeup: 4096 frames (93 ms at 44.1 kHz)
+/* In real time, each block is a wakeup: 93 ms (4101 frames at 44.1 kHz)
  * is ~11 a second instead of 43, and the daemon streamed on ~20 % less
- * CPU (bench/compare.sh). Timing does not depend on it: a block ends at
- * every event (next_span()); only stop, interrupt and reload requests
- * wait up to one block. */
-#define REALTIME_BLOCK_FRAMES 4096
+ * CPU (bench/compare.sh). A time, not a frame count: 4096 frames were
+ * half a second at 8 kHz. Timing does not depend on it: a block ends at
+ * every event (next_span()) and at the feed's interrupt deadline; only
+ * stop and reload requests wait up to one block. */
+#define REALTIME_BLOCK_MS 93
 /* Further behind the clock than this and we stop trying to catch up. */
 #define MAX_LATE_NS (2LL * 1000000000LL)
 /* An item cut short by a hard event fades out over this much at most. */
@@ -80,6 +81,7 @@ struct play {
 	float quiet_floor;               /* dead_air_db as a peak level */
 	unsigned long long quiet_frames; /* dead_air_ms in frames */
 	struct progclock clock;          /* programme time */
+	int64_t ask_at_ms; /* the feed's interrupt deadline; 0: none */
 };
 
 static long long mono_ns(void)
@@ -523,6 +525,9 @@ static size_t next_span(const struct play *p, unsigned long long max_left)
 	unsigned long long want = p->block, bed_fade;
 
 	want = min_nz(want, max_left);
+	if (p->ask_at_ms > now_ms(p))
+		want = min_nz(want,
+		              ms_to_frames(p->ask_at_ms - now_ms(p), p->rate));
 	if (c->limit)
 		want = min_nz(want, c->limit - c->frames);
 	if (c->fade_from > c->frames)
@@ -721,8 +726,9 @@ int player_run(const struct player_feed *feed, struct output **outs,
 	int rc = 0, empty_in_a_row = 0;
 
 	p.block = opt->block_frames ? opt->block_frames
-	          : opt->realtime   ? REALTIME_BLOCK_FRAMES
-	                            : DEFAULT_BLOCK_FRAMES;
+	          : opt->realtime
+	              ? (size_t)ms_to_frames(REALTIME_BLOCK_MS, opt->fmt.rate)
+	              : DEFAULT_BLOCK_FRAMES;
 	p.quiet_floor = (float)pow(10.0, opt->dead_air_db / 20.0);
 	p.quiet_frames = ms_to_frames(opt->dead_air_ms, p.rate);
 	p.buf = malloc(p.block * p.ch * sizeof(*p.buf));
@@ -778,10 +784,11 @@ int player_run(const struct player_feed *feed, struct output **outs,
 		rc = tick(&p, want, &quiet, lim, &empty_in_a_row);
 		if (rc < 0)
 			break;
+		p.ask_at_ms = 0;
 		if (!stopping && feed->interrupt && p.cur.live &&
 		    !p.cur.interrupted && !p.nxt.src && !p.nxt.live &&
 		    !p.ovl.src && !p.ovl.live &&
-		    feed->interrupt(feed->ctx, now_ms(&p))) {
+		    feed->interrupt(feed->ctx, now_ms(&p), &p.ask_at_ms)) {
 			fade_now(&p, &p.cur, PLAYER_INTERRUPT_FADE_MS);
 			log_info("%s: faded out for what comes next",
 			         p.cur.item.path);

@@ -88,6 +88,12 @@ l2=$(latency "$B2" "$added")
 echo "breaking (after-item): on air ${l2:-never} s after it was added"
 t_check "breaking news, 'after-item': on air within 10 s (${l2:-never} s)" \
 	within "${l2:-99}" 5 5
+# The fade starts at its deadline (the feed names it; the block ends
+# there), so the bulletin starts the half second of spare before it.
+t_check "the log says how long each breaking bulletin waited, none too long" \
+	eval "grep -q 'breaking bulletin $B1 on air' '$T/air.log' &&
+		grep -q 'breaking bulletin $B2 on air' '$T/air.log' &&
+		! grep -q 'later than breaking_latency_s' '$T/air.log'"
 
 # 3. The drop folder.
 printf 'Language: af\nPriority: normal\nBy: comms desk\n\nDie biblioteek is Maandag gesluit.\n' \

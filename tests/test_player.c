@@ -6,6 +6,9 @@
  * its start; time lost to an underrun is caught up at the next item; and
  * without follow_wall nothing moves.
  *
+ * And an interrupt deadline the feed names ends a block there: the fade
+ * starts on time, not up to a block late (breaking news).
+ *
  * The wall clock is the player's wall_ms hook: the real one plus an
  * offset the feed changes as a test step, so the machine's clock is never
  * touched; the pacing runs on the real monotonic clock.
@@ -200,12 +203,109 @@ static void test_fixed(void)
 	CHECK(f.nstep == 0);
 }
 
+/* A feed of one long item and a deadline: interrupt() says "not yet,
+ * ask me at deadline_ms" until then. */
+struct ifeed {
+	const char *path;
+	int calls, asked;
+	int64_t start_ms, deadline_ms, faded_at_ms;
+	int64_t dur_ms;
+	bool early;
+	bool tell; /* whether interrupt() names its deadline */
+};
+
+static int inext(void *ctx, int64_t at_ms, struct player_item *item)
+{
+	struct ifeed *f = ctx;
+
+	if (f->calls++ > 0)
+		return 1; /* the end of the feed */
+	f->start_ms = at_ms;
+	memset(item, 0, sizeof(*item));
+	snprintf(item->path, sizeof(item->path), "%s", f->path);
+	item->length_ms = 5000;
+	item->id = 1;
+	return 0;
+}
+
+static bool iinterrupt(void *ctx, int64_t at_ms, int64_t *ask_at_ms)
+{
+	struct ifeed *f = ctx;
+
+	f->asked++;
+	if (at_ms < f->deadline_ms) {
+		if (f->tell)
+			*ask_at_ms = f->deadline_ms;
+		return false;
+	}
+	f->faded_at_ms = at_ms;
+	return true;
+}
+
+static void iaired(void *ctx, const struct player_item *item, int64_t at_ms,
+                   int64_t dur_ms, bool ended_early)
+{
+	struct ifeed *f = ctx;
+
+	(void)item;
+	(void)at_ms;
+	f->dur_ms = dur_ms;
+	f->early = ended_early;
+}
+
+/* Blocks of half a second: the fade starts at the deadline the feed
+ * named, not at the end of the block it falls in. */
+static void run_interrupt(struct ifeed *f)
+{
+	struct player_feed feed = {
+	    .next = inext, .aired = iaired, .interrupt = iinterrupt, .ctx = f};
+	struct player_options opt = {
+	    .fmt = {RATE, 1}, .block_frames = RATE / 2, .start_ms = 1000};
+	struct out_options oo = {.fmt = {RATE, 1}};
+	struct output *outs[1];
+	size_t n = 0;
+	volatile sig_atomic_t stop = 0;
+
+	CHECK(out_open(&outs[0], "null:", &oo) == 0);
+	n = 1;
+	CHECK(player_run(&feed, outs, &n, &opt, &stop, NULL) == 0);
+	for (size_t i = 0; i < n; i++)
+		out_close(outs[i]);
+}
+
+static void test_interrupt_deadline(void)
+{
+	struct ifeed f = {.path = test_path("long.wav"),
+	                  .deadline_ms = 1000 + 1730,
+	                  .tell = true};
+	struct ifeed g = f;
+
+	test_capture_begin();
+	run_interrupt(&f);
+	g.tell = false;
+	run_interrupt(&g);
+	test_capture_end();
+	CHECKF(f.faded_at_ms == f.deadline_ms, "faded at %lld, deadline %lld",
+	       (long long)f.faded_at_ms, (long long)f.deadline_ms);
+	CHECKF(f.early && f.dur_ms == 1730 + PLAYER_INTERRUPT_FADE_MS,
+	       "aired %lld ms", (long long)f.dur_ms);
+	/* Asked after each of the first three blocks, then at the deadline. */
+	CHECKF(f.asked == 4, "asked %d times", f.asked);
+	/* Untold, it is asked after each block: the fade comes at the end
+	 * of the block the deadline falls in. */
+	CHECKF(g.faded_at_ms == 1000 + 2000, "untold: faded at %lld",
+	       (long long)g.faded_at_ms);
+}
+
 int main(void)
 {
 	test_tmpdir();
 	CHECK(test_write_sine_wav(test_path("tone.wav"), RATE, 1,
 	                          (double)ITEM_MS / 1000, 440) == 0);
+	CHECK(test_write_sine_wav(test_path("long.wav"), RATE, 1, 5.0, 440) ==
+	      0);
 	test_follow();
 	test_fixed();
+	test_interrupt_deadline();
 	return test_done();
 }
