@@ -27,7 +27,7 @@ A=$S.apt
 DEV=(
 	libc6-dev libshout-dev libvorbis-dev libogg-dev libmpg123-dev
 	libsqlite3-dev libespeak-ng-dev libsoxr-dev libebur128-dev libinih-dev
-	libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev
+	libmicrohttpd-dev libevent-dev libjson-c-dev
 )
 # In the dependencies, but programs, data or alternatives a build does
 # not need. An armhf /bin/sh in DIR would even break the tests: qemu -L

@@ -39,7 +39,7 @@ HOST_PACKAGES=(gcc-aarch64-linux-gnu qemu-user-static file)
 ARM64_PACKAGES=(
 	pkgconf libshout-dev libvorbis-dev libogg-dev libmpg123-dev
 	libsqlite3-dev libespeak-ng-dev libsoxr-dev libebur128-dev libinih-dev
-	libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev
+	libmicrohttpd-dev libevent-dev libjson-c-dev
 )
 
 elapsed() {

@@ -23,7 +23,7 @@ PACKAGES=(
 	libespeak-ng-dev libsoxr-dev libinih-dev libmicrohttpd-dev
 	espeak-ng icecast2 sox libsox-fmt-mp3 lame vorbis-tools ffmpeg
 	libebur128-dev tzdata curl jq python3 valgrind time clang-format sqlite3
-	libcurl4-openssl-dev libjson-c-dev faketime
+	libevent-dev libjson-c-dev faketime
 	chromium chromium-driver python3-selenium
 )
 

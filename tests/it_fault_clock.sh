@@ -197,6 +197,12 @@ sys.exit(0 if hi > 40 and lo * 0.98 <= a <= hi * 1.02 else 1)"
 t_check "the recording is valid Ogg/Vorbis" ogg_valid "$T/rec.ogg" live
 t_check "no underrun counted in /metrics" \
 	grep -q '^pulse_underruns_total 0$' "$T/metrics"
+# The listener counts: one request every 15 s, whatever libfaketime does
+# to waits on the monotonic clock (it once made it ~170 a second).
+asked=$(grep -c '"GET /status-json.xsl[^"]*" [0-9]* [0-9]* "[^"]*" "pulse-radio/' \
+	"$ICE_DIR/log/access.log" || true)
+t_check "Icecast asked for listener counts every 15 s, not in a spin ($asked times)" \
+	test "$asked" -ge 1 -a "$asked" -le 20
 t_check "each step logged exactly once" \
 	test "$(grep -c 'the wall clock stepped' "$T/run.log")" = 2
 

@@ -40,6 +40,7 @@ p slot add all --days daily --start 00:00 --end 24:00 --playlist music >/dev/nul
 	--drop "$T/drop" 2>"$T/air.log" &
 pid=$!
 lib_on_exit "kill -9 $pid 2>/dev/null"
+lib_log_on_fail "$T/air.log"
 # (wait_until takes a command: a $(...) in its arguments would be read
 # once, before the wait, and the wait would always run to its end.)
 first_row() { test -n "$(q "SELECT 1 FROM asrun LIMIT 1" 2>/dev/null)"; }
