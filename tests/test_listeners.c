@@ -791,7 +791,9 @@ static void test_silent(void)
 	asked = atomic_load(&fake.requests[FAKE_SILENT]);
 	t = now_s() - t;
 	sigterm_blockers(&blockers, &segv_blocked);
-	CHECKF(blockers == 1 && segv_blocked == 0,
+	/* At least ours (qemu-user, for the arm64 tests, has one of its
+	 * own that blocks SIGTERM too). */
+	CHECKF(blockers >= 1 && segv_blocked == 0,
 	       "%d threads block SIGTERM, %d of them SIGSEGV too", blockers,
 	       segv_blocked);
 	sleep_s(0.2);
