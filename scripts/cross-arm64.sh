@@ -39,8 +39,13 @@ HOST_PACKAGES=(gcc-aarch64-linux-gnu qemu-user-static file)
 ARM64_PACKAGES=(
 	pkgconf libshout-dev libvorbis-dev libogg-dev libmpg123-dev
 	libsqlite3-dev libespeak-ng-dev libsoxr-dev libebur128-dev libinih-dev
-	libmicrohttpd-dev libevent-dev libjson-c-dev
+	libmicrohttpd-dev libevent-2.1-7 libjson-c-dev
 )
+# libevent-dev is not Multi-Arch: same (its event-config.h is in
+# /usr/include/event2 for every architecture), so libevent-dev:arm64
+# would remove the native one. Its files are unpacked into the build
+# tree instead, over the arm64 library (libevent-2.1-7:arm64, above).
+EVENT_DEV=$BUILD/deps/libevent-dev
 
 elapsed() {
 	echo $(($(date +%s) - $1))
@@ -91,6 +96,23 @@ if ((installed)); then
 else
 	install_note="nothing to install (checked in $(elapsed "$t0") s)"
 fi
+
+if [[ ! -e $EVENT_DEV/ok ]]; then
+	rm -rf "$EVENT_DEV"
+	mkdir -p "$EVENT_DEV/deb"
+	(cd "$EVENT_DEV/deb" && apt-get download -q libevent-dev:arm64)
+	dpkg-deb -x "$EVENT_DEV"/deb/*.deb "$EVENT_DEV"
+	lib=$EVENT_DEV/usr/lib/aarch64-linux-gnu
+	# Its .pc files name /usr; its lib*.so links point at the library
+	# beside them, which is the installed one.
+	sed -i "s|^prefix=/usr\$|prefix=$(cd "$EVENT_DEV" && pwd)/usr|" \
+		"$lib"/pkgconfig/*.pc
+	for l in "$lib"/lib*.so; do
+		ln -sf "/usr/lib/aarch64-linux-gnu/$(readlink "$l")" "$l"
+	done
+	touch "$EVENT_DEV/ok"
+fi
+export PKG_CONFIG_PATH=$(cd "$EVENT_DEV" && pwd)/usr/lib/aarch64-linux-gnu/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 
 echo "== arm64 cross build"
 t0=$(date +%s)

@@ -22,10 +22,6 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
-/* <spawn.h> needs the C library's <sched.h>, which the project's own
- * include/sched.h (the scheduler) hides on the include path; this is the
- * part spawn.h uses. */
-#include <bits/types/struct_sched_param.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
