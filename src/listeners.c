@@ -463,9 +463,13 @@ static bool request(struct server *sv)
 		evhttp_request_free(req);
 		return false;
 	}
-	/* The connection owns the request from here, even on failure. */
+	/* The connection owns the request from here, even on failure;
+	 * a connect that fails at once may have ended it already (on_done()
+	 * reported it and cleared sv->req). */
 	sv->req = req;
 	if (evhttp_make_request(sv->conn, req, EVHTTP_REQ_GET, STATUS_PATH)) {
+		if (!sv->req)
+			return true;
 		sv->req = NULL;
 		return false;
 	}
@@ -478,10 +482,12 @@ static void start_round(struct listeners *l)
 	for (size_t s = 0; s < l->n_srv; s++) {
 		struct server *sv = &l->srv[s];
 
-		if (request(sv))
-			l->pending++;
-		else
+		/* Counted first: a request may end inside evhttp's call. */
+		l->pending++;
+		if (!request(sv)) {
+			l->pending--;
 			report(l, sv, NULL, "the request could not be made");
+		}
 	}
 	next_round_in(l, l->pending ? ROUND_MS : (long)l->interval_s * 1000);
 }

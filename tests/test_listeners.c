@@ -692,6 +692,21 @@ static void test_fakes(void)
 	status_free(st);
 }
 
+/* A status with the one output of url in out; NULL (a failed check) if
+ * none. */
+static struct status *one_output(struct cfg_output *out, const char *url)
+{
+	struct status *st;
+
+	set_out(out, url);
+	if (status_new(&st, 44100, 1) != 0) {
+		CHECK(false);
+		return NULL;
+	}
+	report_outputs(st, out, 1);
+	return st;
+}
+
 /* A server named, not numbered: "localhost" is looked up (evdns, through
  * /etc/hosts, never a name server) and read like the address. */
 static void test_name(void)
@@ -706,12 +721,9 @@ static void test_name(void)
 
 	snprintf(url, sizeof(url), "icecast://localhost:%u/f.ogg",
 	         fake.port[FAKE_GARBAGE]);
-	set_out(&out, url);
-	if (status_new(&st, 44100, 1) != 0) {
-		CHECK(false);
+	st = one_output(&out, url);
+	if (!st)
 		return;
-	}
-	report_outputs(st, &out, 1);
 	test_capture_begin();
 	CHECK(listeners_start(&l, st, &out, 1, 1) == 0 && l);
 	end = now_s() + (valgrind ? 20 : 5);
@@ -775,12 +787,9 @@ static void test_silent(void)
 
 	snprintf(url, sizeof(url), "icecast://127.0.0.1:%u/f.ogg",
 	         fake.port[FAKE_SILENT]);
-	set_out(&out, url);
-	if (status_new(&st, 44100, 1) != 0) {
-		CHECK(false);
+	st = one_output(&out, url);
+	if (!st)
 		return;
-	}
-	report_outputs(st, &out, 1);
 	test_capture_begin();
 	t = now_s();
 	CHECK(listeners_start(&l, st, &out, 1, 1) == 0 && l);
