@@ -73,6 +73,10 @@ int out_write(struct output *o, const float *frames, size_t n);
 /* Whether audio written now reaches its destination. */
 bool out_connected(const struct output *o);
 
+/* How many times it came back after a drop since the last call (0 for
+ * outputs that cannot drop), and starts counting again. */
+unsigned out_take_reconnects(struct output *o);
+
 /* "icecast://host:port/mount" or "file:path" (no password). */
 const char *out_name(const struct output *o);
 

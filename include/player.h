@@ -115,9 +115,15 @@ struct player_feed {
 
 #define PLAYER_INTERRUPT_FADE_MS 1000
 
+/* In real time a block (a tick, a wake-up) is this long: the hooks
+ * between blocks (tick, interrupt, stop) run this often. src/player.c
+ * says why this long. */
+#define PLAYER_REALTIME_BLOCK_MS 400
+
 struct player_options {
 	struct pcm_format fmt;
-	size_t block_frames; /* frames per tick; 0: 1024, 4096 in real time */
+	size_t block_frames; /* frames per tick; 0: 1024, or in real time
+	                      * PLAYER_REALTIME_BLOCK_MS */
 	bool realtime;       /* pace to the monotonic clock */
 	double max_seconds;  /* stop after this much audio; 0 for no limit */
 	int64_t start_ms;    /* programme time of the first frame (UTC ms) */

@@ -69,8 +69,8 @@ void status_free(struct status *s);
 void status_on_air(struct status *s, const char *title, const char *artist,
                    const char *path, int64_t started_ms);
 void status_add(struct status *s, enum status_counter c, unsigned long long n);
-/* Output i's name and whether audio reaches it (a drop and a return
- * counts a reconnect). */
+/* Output i's name and whether audio reaches it. (Its reconnects are
+ * counted by the player, STATUS_RECONNECTS, from out_take_reconnects().) */
 void status_output(struct status *s, size_t i, const char *name,
                    bool connected);
 /* The outputs now number n (one failed for good and was dropped). */

@@ -315,7 +315,10 @@ static void on_tick(void *ctx)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		us = (long long)(now.tv_sec - d->last_pet.tv_sec) * 1000000 +
 		     (now.tv_nsec - d->last_pet.tv_nsec) / 1000;
-		if (us >= (long long)(d->watchdog_us / 2)) {
+		/* Half the interval, as sd_notify(3) advises, at the block
+		 * boundary before it rather than the one after. */
+		if (us + PLAYER_REALTIME_BLOCK_MS * 1000LL >=
+		    (long long)(d->watchdog_us / 2)) {
 			notify_send("WATCHDOG=1");
 			d->last_pet = now;
 		}

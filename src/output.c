@@ -361,6 +361,14 @@ bool out_connected(const struct output *o)
 	return o->ops->connected ? o->ops->connected(o) : true;
 }
 
+unsigned out_take_reconnects(struct output *o)
+{
+	unsigned n = o->reconnects;
+
+	o->reconnects = 0;
+	return n;
+}
+
 const char *out_name(const struct output *o)
 {
 	return o->name;

@@ -42,6 +42,7 @@ struct output {
 	char *title;
 	char *artist;
 	int failed; /* the negative code once the output failed for good */
+	unsigned reconnects; /* since out_take_reconnects() last took them */
 };
 
 struct output_ops {

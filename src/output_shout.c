@@ -378,11 +378,13 @@ static void conn_up(struct output *o)
 	struct shout_out *s = o->priv;
 	double t = now_s();
 
-	if (s->ever_connected)
+	if (s->ever_connected) {
 		log_info("%s: connected again (%.1f s of audio dropped)",
 		         o->name, t - s->lost_s);
-	else
+		o->reconnects++;
+	} else {
 		log_info("%s: connected", o->name);
+	}
 	s->ever_connected = true;
 	s->state = ST_CONNECTED;
 	s->connected_s = t;

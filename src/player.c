@@ -32,13 +32,15 @@
 #include "status.h"
 
 #define DEFAULT_BLOCK_FRAMES 1024
-/* In real time, each block is a wakeup: 93 ms (4101 frames at 44.1 kHz)
- * is ~11 a second instead of 43, and the daemon streamed on ~20 % less
- * CPU (bench/compare.sh). A time, not a frame count: 4096 frames were
- * half a second at 8 kHz. Timing does not depend on it: a block ends at
- * every event (next_span()) and at the feed's interrupt deadline; only
- * stop and reload requests wait up to one block. */
-#define REALTIME_BLOCK_MS 93
+/* In real time, each block is a wake-up (PLAYER_REALTIME_BLOCK_MS): at
+ * 23 ms (1024 frames) the daemon streamed on ~20 % more CPU than at
+ * 93 ms, and at 93 ms on 11 % more than at 400 ms (1.90 % of a core
+ * against 1.70 %, bench/compare.sh, two pairs of runs; most likely
+ * each wake-up starts on cold caches). A
+ * time, not a frame count (4096 frames were half a second at 8 kHz).
+ * Timing does not depend on it: a block ends at every event
+ * (next_span()) and at the feed's interrupt deadline; only stop and
+ * reload requests, and "now" breaking news, wait up to one block. */
 /* Further behind the clock than this and we stop trying to catch up. */
 #define MAX_LATE_NS (2LL * 1000000000LL)
 /* An item cut short by a hard event fades out over this much at most. */
@@ -687,6 +689,14 @@ static int tick(struct play *p, size_t want, unsigned long long *quiet,
 			return rc;
 		p->st.frames += n;
 		count(p, STATUS_FRAMES, n);
+		/* Counted where it happens: a drop shorter than the once a
+		 * second below would not be seen there. */
+		for (size_t i = 0; i < *p->n_outs; i++) {
+			unsigned back = out_take_reconnects(p->outs[i]);
+
+			if (back)
+				count(p, STATUS_RECONNECTS, back);
+		}
 		if (opt->status &&
 		    (p->st.frames == n ||
 		     p->st.frames / p->rate != (p->st.frames - n) / p->rate)) {
@@ -725,10 +735,11 @@ int player_run(const struct player_feed *feed, struct output **outs,
 	long long t0;
 	int rc = 0, empty_in_a_row = 0;
 
-	p.block = opt->block_frames ? opt->block_frames
-	          : opt->realtime
-	              ? (size_t)ms_to_frames(REALTIME_BLOCK_MS, opt->fmt.rate)
-	              : DEFAULT_BLOCK_FRAMES;
+	p.block =
+	    opt->block_frames ? opt->block_frames
+	    : opt->realtime
+	        ? (size_t)ms_to_frames(PLAYER_REALTIME_BLOCK_MS, opt->fmt.rate)
+	        : DEFAULT_BLOCK_FRAMES;
 	p.quiet_floor = (float)pow(10.0, opt->dead_air_db / 20.0);
 	p.quiet_frames = ms_to_frames(opt->dead_air_ms, p.rate);
 	p.buf = malloc(p.block * p.ch * sizeof(*p.buf));

@@ -78,8 +78,6 @@ void status_output(struct status *s, size_t i, const char *name, bool connected)
 				    s->heard[k].listeners_at_ms;
 			}
 		}
-	} else if (connected && !o->connected) {
-		s->now.count[STATUS_RECONNECTS]++;
 	}
 	o->connected = connected;
 	if (i >= s->now.n_out)

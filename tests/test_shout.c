@@ -907,6 +907,10 @@ static void test_restart(void)
 	CHECK(count_str(log, "connected again") == 1);
 	CHECKF(count_str(log, "next try") == test_count_lines(log) - 2,
 	       "restart: log:\n%s", log);
+	/* One return, taken once (the player counts it for /metrics); the
+	 * file beside it never dropped. */
+	CHECK(out_take_reconnects(o) == 1 && out_take_reconnects(o) == 0);
+	CHECK(!file || out_take_reconnects(file) == 0);
 
 	/* The new server has the title, and a listener now gets a whole
 	 * stream: headers first, ending with the EOS page. (A sine: at a
