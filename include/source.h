@@ -36,6 +36,22 @@ int source_open(struct source **out, const char *path,
  */
 long source_read(struct source *src, float *frames, size_t n);
 
+/*
+ * Moves to frame `frame` of the file in the station format (frame 0 = the
+ * file's first frame, as source_read() delivers it from a fresh open), so
+ * that the next source_read() delivers exactly what a straight read would
+ * have delivered from that frame on; the end itself is a valid position,
+ * and a source that reached its end may seek back. 0; -ERR_UNSUPPORTED
+ * (not logged) when the file's native rate differs from the station's (a
+ * resampled source cannot seek exactly) or its decoder cannot seek;
+ * -ERR_EMPTY (not logged) when frame is past the end, and the source then
+ * reads as ended; or a negative code (logged once) when the file fails,
+ * -ERR_FORMAT if it changed on disk as for source_read(). After a failure
+ * the source is at an undefined position: the caller closes it. After a
+ * failed source_read() this returns that failure again.
+ */
+int source_seek(struct source *src, unsigned long long frame);
+
 /* Tags from the file (ID3, Vorbis comments, WAV LIST/INFO); "" if none.
  * The album is ID3 TALB, Vorbis ALBUM, or WAV IPRD. */
 const char *source_title(const struct source *src);
@@ -47,6 +63,10 @@ const char *source_type(const struct source *src);
 unsigned source_native_rate(const struct source *src);
 unsigned source_native_channels(const struct source *src);
 
+/* The file as it was opened: its size and modification time (ns), what
+ * a cached encoding of it is keyed on. 0, or -ERR_INVALID for NULL. */
+int source_file_id(const struct source *src, long long *size,
+                   long long *mtime_ns);
 /* Closes and frees; accepts NULL. */
 void source_close(struct source *src);
 

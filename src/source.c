@@ -316,6 +316,34 @@ long source_read(struct source *src, float *frames, size_t n)
 	return got ? (long)got : src->rc;
 }
 
+int source_seek(struct source *src, unsigned long long frame)
+{
+	int rc;
+
+	/* A resampler's output frame has no exact native counterpart, and
+	 * its filter holds input it has not delivered yet. */
+	if (src->rs || !src->ops->seek)
+		return -ERR_UNSUPPORTED;
+	if (src->done && src->rc < 0)
+		return src->rc; /* reported when it happened */
+	/* Not the decoder: it would seek into whatever replaced the file. */
+	if (file_changed(src)) {
+		src->done = true;
+		src->rc = -ERR_FORMAT;
+		return src->rc;
+	}
+	rc = src->ops->seek(src, frame);
+	/* Without a resampler nothing is held between the decoder and the
+	 * caller (buf only stages a downmix within one call), so the end
+	 * flags are all there is to reset. */
+	src->buf_pos = src->buf_frames = 0;
+	src->dec_done = false;
+	src->dec_rc = 0;
+	src->done = rc < 0;
+	src->rc = rc == -ERR_EMPTY ? 0 : rc;
+	return rc;
+}
+
 /* Opens path and picks its decoder; the fd (*st its stat) or a negative
  * code (logged). */
 static int open_and_sniff(const char *path, const struct source_ops **ops,
@@ -485,6 +513,17 @@ unsigned source_native_rate(const struct source *src)
 unsigned source_native_channels(const struct source *src)
 {
 	return src->native_channels;
+}
+
+int source_file_id(const struct source *src, long long *size,
+                   long long *mtime_ns)
+{
+	if (!src)
+		return -ERR_INVALID;
+	*size = src->file_bytes;
+	*mtime_ns = (long long)src->file_mtime.tv_sec * 1000000000LL +
+	            src->file_mtime.tv_nsec;
+	return 0;
 }
 
 void source_close(struct source *src)

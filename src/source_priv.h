@@ -52,9 +52,20 @@ struct source_ops {
 	/*
 	 * Fills up to n (1..SOURCE_READ_MAX) native frames: interleaved
 	 * float, native channels. The count, 0 at the end, or a negative
-	 * code after one log line. Never called again after 0 or < 0.
+	 * code after one log line. Never called again after < 0, nor after
+	 * 0 unless a seek() succeeds.
 	 */
 	long (*read)(struct source *src, float *frames, size_t n);
+	/*
+	 * Optional (NULL: this format cannot seek). Moves so that the next
+	 * read() delivers exactly what a straight read would from native
+	 * frame native_frame on (0: the first frame read() gives after
+	 * open). The end itself is a valid position. 0; -ERR_EMPTY past the
+	 * end, not logged (read() is not called again then); or another
+	 * negative code after one log line. Never called after read()
+	 * failed.
+	 */
+	int (*seek)(struct source *src, unsigned long long native_frame);
 	/* Frees src->priv. */
 	void (*close)(struct source *src);
 };

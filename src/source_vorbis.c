@@ -4,7 +4,8 @@
  * A chained file plays on while each link keeps the first one's rate and
  * channels, and ends cleanly (one line) at the first link that changes
  * them. A hole in the data is skipped with one line for the whole file;
- * any other decoding error ends the track.
+ * any other decoding error ends the track. Files are read as streams; the
+ * first seek reopens one as seekable (see open_seekable()).
  */
 #include "source_priv.h"
 
@@ -25,7 +26,9 @@
 struct vorbis {
 	OggVorbis_File vf;
 	int fd;
-	int link; /* the logical bitstream (chain link) being played */
+	bool vf_open;  /* vf needs ov_clear(); false after a failed reopen */
+	bool seekable; /* reopened for seeking */
+	int link;      /* the logical bitstream (chain link) being played */
 	long rate;
 	int channels;
 	bool ended;       /* stopped at a link with another format */
@@ -75,17 +78,39 @@ static size_t cb_read(void *ptr, size_t size, size_t nmemb, void *ds)
 	return got / size;
 }
 
+static int cb_seek(void *ds, ogg_int64_t off, int whence)
+{
+	struct vorbis *p = ds;
+
+	return lseek(p->fd, (off_t)off, whence) < 0 ? -1 : 0;
+}
+
+static long cb_tell(void *ds)
+{
+	struct vorbis *p = ds;
+
+	return (long)lseek(p->fd, 0, SEEK_CUR);
+}
+
 /*
  * No seek_func: vorbisfile then reads the file front to back, as a stream.
- * Seeking buys nothing here (we never seek) and costs a bisection of the
- * whole file at open; worse, libvorbisfile 1.3.7 in seekable mode skips
- * a first link shorter than its read chunk (oggdec shows it too).
+ * Seeking costs a bisection of the whole file at open, which most tracks
+ * (played start to end) never pay back; worse, libvorbisfile 1.3.7 in
+ * seekable mode skips a first link shorter than its read chunk (oggdec
+ * shows it too) unless told to seek before it reads.
  */
 static const ov_callbacks callbacks = {
     .read_func = cb_read,
     .seek_func = NULL,
     .close_func = NULL, /* the fd belongs to source.c */
     .tell_func = NULL,
+};
+
+static const ov_callbacks seek_callbacks = {
+    .read_func = cb_read,
+    .seek_func = cb_seek,
+    .close_func = NULL,
+    .tell_func = cb_tell,
 };
 
 static const char *ov_str(int rc)
@@ -198,6 +223,7 @@ static int vorbis_open(struct source *src, int fd)
 		free(p);
 		return -ERR_UNSUPPORTED;
 	}
+	p->vf_open = true;
 	p->rate = vi->rate;
 	p->channels = vi->channels;
 	/* Out of range becomes 0, which source.c refuses. */
@@ -275,13 +301,97 @@ static long vorbis_read(struct source *src, float *frames, size_t n)
 	return r;
 }
 
+/*
+ * Reopens the file in seekable mode, once: 0 or a negative code (logged).
+ * Read so far as a stream, the file must now be opened again, and the
+ * caller seeks before anything is read (which also keeps vorbisfile from
+ * skipping a short first link). Seekable, vorbisfile finds the links by
+ * their serial numbers: a chain that repeats one (invalid Ogg, say a file
+ * concatenated with itself) looks shorter to it than it plays.
+ */
+static int open_seekable(struct source *src, struct vorbis *p)
+{
+	vorbis_info *vi;
+	int rc;
+
+	ov_clear(&p->vf);
+	p->vf_open = false;
+	if (lseek(p->fd, 0, SEEK_SET) < 0) {
+		rc = -errno;
+		log_warn("vorbis: %s: cannot seek: %s", src->path, err_str(rc));
+		return rc;
+	}
+	rc = ov_open_callbacks(p, &p->vf, NULL, 0, seek_callbacks);
+	if (rc < 0) {
+		log_warn("vorbis: %s: cannot reopen for seeking: %s", src->path,
+		         ov_str(rc));
+		return -ERR_FORMAT;
+	}
+	p->vf_open = true;
+	vi = ov_info(&p->vf, 0);
+	if (!ov_seekable(&p->vf) || !vi || vi->rate != p->rate ||
+	    vi->channels != p->channels) {
+		log_warn("vorbis: %s: not the same stream when reopened for "
+		         "seeking",
+		         src->path);
+		return -ERR_FORMAT;
+	}
+	p->seekable = true;
+	return 0;
+}
+
+/*
+ * ov_pcm_seek() counts over the whole chain; only the links up to the
+ * first in another format play, so only they count here.
+ */
+static int vorbis_seek(struct source *src, unsigned long long native_frame)
+{
+	struct vorbis *p = src->priv;
+	unsigned long long total = 0; /* frames in the links that play */
+	int link = -1, last = 0, rc;
+	long links;
+
+	if (!p->seekable) {
+		rc = open_seekable(src, p);
+		if (rc < 0)
+			return rc;
+	}
+	links = ov_streams(&p->vf);
+	for (int i = 0; i < links; i++) {
+		vorbis_info *vi = ov_info(&p->vf, i);
+		ogg_int64_t len = ov_pcm_total(&p->vf, i);
+
+		if (!vi || vi->rate != p->rate || vi->channels != p->channels ||
+		    len < 0)
+			break;
+		if (link < 0 && native_frame < total + (unsigned long long)len)
+			link = i;
+		total += (unsigned long long)len;
+		last = i;
+	}
+	if (native_frame > total)
+		return -ERR_EMPTY;
+	rc = ov_pcm_seek(&p->vf, (ogg_int64_t)native_frame);
+	if (rc < 0) {
+		log_warn("vorbis: %s: cannot seek to frame %llu: %s", src->path,
+		         native_frame, ov_str(rc));
+		return -ERR_FORMAT;
+	}
+	/* At the very end: in the last link that plays, so that a next
+	 * link in another format is still noticed and logged by read. */
+	p->link = link < 0 ? last : link;
+	p->ended = false;
+	return 0;
+}
+
 static void vorbis_close(struct source *src)
 {
 	struct vorbis *p = src->priv;
 
 	if (!p)
 		return;
-	ov_clear(&p->vf);
+	if (p->vf_open)
+		ov_clear(&p->vf);
 	free(p);
 	src->priv = NULL;
 }
@@ -291,5 +401,6 @@ const struct source_ops source_vorbis_ops = {
     .probe = vorbis_probe,
     .open = vorbis_open,
     .read = vorbis_read,
+    .seek = vorbis_seek,
     .close = vorbis_close,
 };

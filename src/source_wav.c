@@ -4,7 +4,8 @@
  * The header is hostile until checked: every field is validated before it
  * sizes anything, and the data size is believed only as far as the file
  * really goes (streaming writers leave it 0 or 0xFFFFFFFF). Reads use
- * pread() at our own offset, through one buffer allocated at open.
+ * pread() at our own offset, through one buffer allocated at open, so a
+ * seek is only a new offset: every sample format has fixed-size frames.
  */
 #include "source_priv.h"
 
@@ -42,6 +43,7 @@ struct wav {
 	int fd;
 	enum wav_sample sample;
 	unsigned block_align; /* bytes per frame */
+	int64_t start;        /* the first byte of audio */
 	int64_t pos;          /* next byte of audio to read */
 	int64_t end;          /* one past the last byte of audio to play */
 	unsigned char *buf;   /* WAV_BUF_FRAMES raw frames */
@@ -318,7 +320,7 @@ static void set_data_end(struct source *src, struct wav *w, int64_t data_off,
 	} else {
 		w->end = data_off + claimed - claimed % w->block_align;
 	}
-	w->pos = data_off;
+	w->start = w->pos = data_off;
 }
 
 static void wav_free(struct wav *w)
@@ -480,6 +482,17 @@ static long wav_read(struct source *src, float *frames, size_t n)
 	return (long)got;
 }
 
+static int wav_seek(struct source *src, unsigned long long native_frame)
+{
+	struct wav *w = src->priv;
+	uint64_t frames = (uint64_t)(w->end - w->start) / w->block_align;
+
+	if (native_frame > frames)
+		return -ERR_EMPTY;
+	w->pos = w->start + (int64_t)native_frame * w->block_align;
+	return 0;
+}
+
 static void wav_close(struct source *src)
 {
 	wav_free(src->priv);
@@ -491,5 +504,6 @@ const struct source_ops source_wav_ops = {
     .probe = wav_probe,
     .open = wav_open,
     .read = wav_read,
+    .seek = wav_seek,
     .close = wav_close,
 };
