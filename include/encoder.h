@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include <ogg/ogg.h>
+
 #include "pcm.h"
 
 struct encoder;
@@ -64,6 +66,29 @@ int enc_end(struct encoder *enc);
  */
 void enc_discard(struct encoder *enc);
 
+/*
+ * Passing through: a logical bitstream of audio packets that an encoder
+ * with this one's settings made earlier (enccache.h), not encoded again.
+ * enc_pass_begin() ends the current logical bitstream and starts one with
+ * ident and setup (copied at once) and a comment header of these tags.
+ * enc_pass_packet() adds a packet whose decoded output ends at granule
+ * (frames from the link's start: the first packet decodes to nothing, so
+ * its granule is 0); each is held back until the next one or
+ * enc_pass_end(), which gives the last one its granule position (an end
+ * within its output cuts the output there, exactly) and ends the
+ * bitstream. enc_end() ends a pass link at the last packet's own end;
+ * enc_write() after a pass link starts an encoded one. 0, the sink's
+ * negative code, -ERR_INVALID (no pass link, granules going back) or
+ * -ENOMEM.
+ */
+int enc_pass_begin(struct encoder *enc, const ogg_packet *ident,
+                   const ogg_packet *setup, const char *title,
+                   const char *artist);
+int enc_pass_packet(struct encoder *enc, const unsigned char *data, long len,
+                    long long granule);
+int enc_pass_end(struct encoder *enc, long long granule);
+/* The settings it was made with. */
+const struct enc_config *enc_get_config(const struct encoder *enc);
 /* Frames encoded in the current logical bitstream (or the last one ended;
  * 0 after enc_begin()). */
 unsigned long long enc_frames(const struct encoder *enc);

@@ -29,6 +29,9 @@ int limiter_new(struct limiter **out, unsigned rate, unsigned channels,
  * limiter_latency() frames ago (silence at first). */
 void limiter_process(struct limiter *l, float *frames, size_t n);
 
+/* Back to as new (silence in the delay, no gain reduction), as for a
+ * stream that starts again: the next latency() frames out are silence. */
+void limiter_reset(struct limiter *l);
 /* The delay, in frames. */
 size_t limiter_latency(const struct limiter *l);
 

@@ -37,8 +37,17 @@ struct encoder {
 	bool have_serial;
 	int serial;
 
-	/* The current logical bitstream, valid while active. */
+	/* The current logical bitstream, valid while active (encoding) or
+	 * passing (packets encoded elsewhere: os alone is valid). */
 	bool active;
+	bool passing;
+	/* Passing: the last packet given, held back until the next one or
+	 * the end says what its granule position is. */
+	unsigned char *held;
+	size_t held_cap;
+	long held_len;
+	ogg_int64_t held_granule;
+	bool have_held;
 	vorbis_info vi;
 	vorbis_dsp_state vd;
 	vorbis_block vb;
@@ -186,6 +195,11 @@ static int drain(struct encoder *enc)
 
 static void clear_stream(struct encoder *enc)
 {
+	if (enc->passing) {
+		ogg_stream_clear(&enc->os);
+		enc->passing = false;
+		enc->have_held = false;
+	}
 	if (!enc->active)
 		return;
 	ogg_stream_clear(&enc->os);
@@ -193,6 +207,17 @@ static void clear_stream(struct encoder *enc)
 	vorbis_dsp_clear(&enc->vd);
 	vorbis_info_clear(&enc->vi);
 	enc->active = false;
+}
+
+/* The comment header's tags: what players and Icecast show. */
+static void tags(vorbis_comment *vc, const char *title, const char *artist)
+{
+	vorbis_comment_init(vc);
+	if (title && *title)
+		vorbis_comment_add_tag(vc, "TITLE", title);
+	if (artist && *artist)
+		vorbis_comment_add_tag(vc, "ARTIST", artist);
+	vorbis_comment_add_tag(vc, "ENCODER", "pulse-radio");
 }
 
 int enc_begin(struct encoder *enc, const char *title, const char *artist)
@@ -219,12 +244,7 @@ int enc_begin(struct encoder *enc, const char *title, const char *artist)
 	enc->packets = 0;
 	enc->page_granule = 0;
 
-	vorbis_comment_init(&vc);
-	if (title && *title)
-		vorbis_comment_add_tag(&vc, "TITLE", title);
-	if (artist && *artist)
-		vorbis_comment_add_tag(&vc, "ARTIST", artist);
-	vorbis_comment_add_tag(&vc, "ENCODER", "pulse-radio");
+	tags(&vc, title, artist);
 	rc = vorbis_analysis_headerout(&enc->vd, &vc, &id, &comments, &books);
 	vorbis_comment_clear(&vc);
 	if (rc != 0) {
@@ -261,6 +281,7 @@ int enc_write(struct encoder *enc, const float *frames, size_t n)
 	int rc;
 
 	if (!enc->active) {
+		/* After a pass link too: encoding needs a link of its own. */
 		rc = enc_begin(enc, NULL, NULL);
 		if (rc < 0)
 			return rc;
@@ -303,6 +324,8 @@ int enc_end(struct encoder *enc)
 	ogg_page og;
 	int rc;
 
+	if (enc->passing)
+		return enc_pass_end(enc, enc->held_granule);
 	if (!enc->active)
 		return 0;
 	if (enc->frames == 0) {
@@ -330,6 +353,139 @@ void enc_discard(struct encoder *enc)
 	clear_stream(enc);
 }
 
+const struct enc_config *enc_get_config(const struct encoder *enc)
+{
+	return &enc->cfg;
+}
+
+/* Puts one packet of a pass link in the stream, pages out as drain()
+ * does. */
+static int pass_put(struct encoder *enc, ogg_packet *op)
+{
+	ogg_page og;
+	bool flush = ++enc->packets == 2 || op->e_o_s ||
+	             op->granulepos - enc->page_granule >= enc->page_frames;
+	int rc;
+
+	ogg_stream_packetin(&enc->os, op);
+	while ((flush ? ogg_stream_flush(&enc->os, &og)
+	              : ogg_stream_pageout(&enc->os, &og)) > 0) {
+		if (ogg_page_granulepos(&og) > 0)
+			enc->page_granule = ogg_page_granulepos(&og);
+		rc = emit(enc, &og);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int enc_pass_begin(struct encoder *enc, const ogg_packet *ident,
+                   const ogg_packet *setup, const char *title,
+                   const char *artist)
+{
+	vorbis_comment vc;
+	ogg_packet id = *ident, comments, books = *setup;
+	ogg_page og;
+	int rc;
+
+	rc = enc_end(enc);
+	if (rc < 0)
+		return rc;
+	tags(&vc, title, artist);
+	rc = vorbis_commentheader_out(&vc, &comments);
+	vorbis_comment_clear(&vc);
+	if (rc != 0)
+		return -ENOMEM;
+	ogg_stream_init(&enc->os, next_serial(enc));
+	enc->passing = true;
+	enc->have_held = false;
+	enc->held_granule = 0;
+	enc->frames = 0;
+	enc->packets = 0;
+	enc->page_granule = 0;
+	id.b_o_s = 1;
+	id.e_o_s = 0;
+	id.packetno = 0;
+	id.granulepos = 0;
+	comments.packetno = 1;
+	books.b_o_s = books.e_o_s = 0;
+	books.packetno = 2;
+	books.granulepos = 0;
+	ogg_stream_packetin(&enc->os, &id);
+	ogg_stream_packetin(&enc->os, &comments);
+	ogg_stream_packetin(&enc->os, &books);
+	ogg_packet_clear(&comments);
+	/* As enc_begin(): audio starts on a page of its own. */
+	while (ogg_stream_flush(&enc->os, &og) > 0) {
+		rc = emit(enc, &og);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The held packet into the stream, with granule position granule. */
+static int put_held(struct encoder *enc, ogg_int64_t granule, bool last)
+{
+	ogg_packet op = {.packet = enc->held,
+	                 .bytes = enc->held_len,
+	                 .granulepos = granule,
+	                 .e_o_s = last,
+	                 .packetno = 3 + (ogg_int64_t)enc->packets};
+
+	enc->have_held = false;
+	if (granule > (ogg_int64_t)enc->frames)
+		enc->frames = (unsigned long long)granule;
+	return pass_put(enc, &op);
+}
+
+int enc_pass_packet(struct encoder *enc, const unsigned char *data, long len,
+                    long long granule)
+{
+	int rc;
+
+	if (!enc->passing || len <= 0 || granule < enc->held_granule)
+		return -ERR_INVALID;
+	if (enc->have_held) {
+		rc = put_held(enc, enc->held_granule, false);
+		if (rc < 0)
+			return rc;
+	}
+	if ((size_t)len > enc->held_cap) {
+		/* Grows to the largest packet once; Vorbis packets are a
+		 * few KiB. */
+		unsigned char *b = realloc(enc->held, (size_t)len);
+
+		if (!b)
+			return -ENOMEM;
+		enc->held = b;
+		enc->held_cap = (size_t)len;
+	}
+	memcpy(enc->held, data, (size_t)len);
+	enc->held_len = len;
+	enc->held_granule = granule;
+	enc->have_held = true;
+	return 0;
+}
+
+int enc_pass_end(struct encoder *enc, long long granule)
+{
+	ogg_page og;
+	int rc = 0;
+
+	if (!enc->passing)
+		return 0;
+	if (enc->have_held) {
+		/* Granule positions never go back: the end falls within the
+		 * held packet's output, or at its end. */
+		rc = put_held(enc, granule, true);
+	}
+	while (rc >= 0 && ogg_stream_flush(&enc->os, &og) > 0)
+		rc = emit(enc, &og);
+	clear_stream(enc);
+	return rc < 0 ? rc : 0;
+}
+
 unsigned long long enc_frames(const struct encoder *enc)
 {
 	return enc->frames;
@@ -340,5 +496,6 @@ void enc_free(struct encoder *enc)
 	if (!enc)
 		return;
 	clear_stream(enc);
+	free(enc->held);
 	free(enc);
 }

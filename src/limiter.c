@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "err.h"
 
@@ -108,6 +109,20 @@ int limiter_new(struct limiter **out, unsigned rate, unsigned channels,
 	}
 	*out = l;
 	return 0;
+}
+
+void limiter_reset(struct limiter *l)
+{
+	memset(l->hist, 0, sizeof(l->hist));
+	memset(l->delay, 0, l->D * l->ch * sizeof(*l->delay));
+	l->dpos = 0;
+	l->mhead = l->mlen = 0;
+	for (size_t i = 0; i < l->L; i++)
+		l->box[i] = 1.0f;
+	l->bpos = 0;
+	l->boxsum = (double)l->L;
+	l->r = 1.0;
+	l->t = 0;
 }
 
 /* The true peak around sample 3 of hist, over the channels. */
