@@ -14,15 +14,18 @@
  * the cause. If no helper can start at all, nothing is lost: bulletins
  * stay queued until the daemon is restarted.
  */
+#define _GNU_SOURCE
 #include "newsroom.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -43,11 +46,13 @@
 
 #define DEFAULT_HORIZON_MS (10 * 60000)
 #define TICK_MS 250
-/* The queue is read at each tick only when another connection wrote
- * (PRAGMA data_version), and at least this often for what time alone
- * changes: bulletins coming within the horizon, expiry, pruning. What
- * airs never depends on it: the air's queries check expiry themselves. */
+/* The queue is read when another connection wrote (PRAGMA data_version),
+ * and at least this often for what time alone changes: bulletins coming
+ * within the horizon, expiry, pruning. What airs never depends on it: the
+ * air's queries check expiry themselves. A write is seen at once when the
+ * database's folder can be watched (inotify), else at the next tick. */
 #define FULL_EVERY_MS 2000
+#define FULL_EVERY_WATCHED_MS 10000
 /* The speech helper process is stopped after this long without work
  * (setting speech_idle_s). */
 #define SPEAKER_IDLE_S 60
@@ -86,6 +91,7 @@ struct newsroom {
 	pthread_t thread;
 	bool started;
 	atomic_int stop, breaking;
+	int wake[2]; /* written to stop the thread at once */
 };
 
 static int64_t wall_ms(void)
@@ -425,13 +431,59 @@ static int accept(void *ctx, const struct drop_bulletin *d, char *why,
 	return rc;
 }
 
+/* A watch on the database: a write by anyone wakes the worker, instead of
+ * a poll 4 times a second (the daemon's main cost while music is passed
+ * through). In WAL mode every write goes to the -wal file, which lives as
+ * long as a connection is open (ours); a checkpoint writes the file
+ * itself. -1 when it cannot watch (the ticks poll then). */
+static int watch_db(const char *db_path)
+{
+	char wal[4200];
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	snprintf(wal, sizeof(wal), "%s-wal", db_path);
+	if (inotify_add_watch(fd, db_path, IN_MODIFY) < 0 ||
+	    inotify_add_watch(fd, wal, IN_MODIFY) < 0) {
+		log_debug("newsroom: cannot watch %s (%s); polling", db_path,
+		          strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Reads every event there is: 1 when the database was written, -1 when a
+ * watched file went away (watch again), else 0. */
+static int db_written(int fd)
+{
+	char buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool hit = false, gone = false;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *q = buf; q < buf + n;) {
+			const struct inotify_event *ev = (void *)q;
+
+			if (ev->mask & (IN_IGNORED | IN_Q_OVERFLOW))
+				gone = true;
+			else
+				hit = true;
+			q += sizeof(*ev) + ev->len;
+		}
+	}
+	return gone ? -1 : hit;
+}
+
 static void *run(void *arg)
 {
 	struct newsroom *nr = arg;
 	struct dropdir *dd = NULL;
 	long long seen = -1;
 	int64_t next_full_ms = 0;
-	int rc;
+	int rc, wfd, settle = 0;
 
 	/* Speech comes in bursts of CPU: never at the audio thread's cost
 	 * (Linux nices threads one by one). */
@@ -446,15 +498,45 @@ static void *run(void *arg)
 	if (rc == 0 && nr->drop_dir[0] && dropdir_open(&dd, nr->drop_dir) < 0)
 		log_error("newsroom: the drop folder %s is not watched",
 		          nr->drop_dir);
+	wfd = rc == 0 ? watch_db(nr->db_path) : -1;
 	while (rc == 0 && !atomic_load(&nr->stop)) {
-		struct pollfd p = {.fd = dd ? dropdir_fd(dd) : -1,
-		                   .events = POLLIN};
+		struct pollfd p[3] = {
+		    {.fd = dd ? dropdir_fd(dd) : -1, .events = POLLIN},
+		    {.fd = wfd, .events = POLLIN},
+		    {.fd = nr->wake[0], .events = POLLIN}};
 		int wait = dd ? dropdir_next_ms(dd, mono_ms()) : -1;
+		int tick = TICK_MS;
+		bool written = true;
 		long long v;
 		int done;
 
-		poll(&p, dd ? 1 : 0,
-		     wait < 0 || wait > TICK_MS ? TICK_MS : wait);
+		/* Watched, a tick is only for work left over (a full round,
+		 * a write to retry) and the full rounds' timer; a stop
+		 * wakes it. */
+		if (wfd >= 0 && !nr->more && !settle) {
+			int64_t left = next_full_ms - mono_ms();
+
+			tick = left < TICK_MS ? TICK_MS : (int)left;
+		}
+		poll(p, 3, wait < 0 || wait > tick ? tick : wait);
+		if (atomic_load(&nr->stop))
+			break;
+		if (wfd >= 0 && p[1].revents) {
+			int w = db_written(wfd);
+
+			if (w < 0) {
+				close(wfd);
+				wfd = watch_db(nr->db_path);
+			}
+			/* The event comes with the first write to the WAL,
+			 * the commit after it: look again at the next two
+			 * ticks. */
+			settle = 2;
+		} else if (wfd >= 0 && settle) {
+			settle--;
+		} else if (wfd >= 0) {
+			written = false;
+		}
 		if (dd && dropdir_poll(dd, mono_ms(), accept, nr) < 0) {
 			log_error("newsroom: the drop folder %s is gone",
 			          nr->drop_dir);
@@ -471,14 +553,18 @@ static void *run(void *arg)
 			speaker_free(nr->spk);
 			nr->spk = NULL;
 		}
-		/* An idle station's tick is this one read: the queue's
-		 * queries ran 4 times a second before, 7 % of the
-		 * daemon's CPU while streaming. */
+		/* An idle station's tick is at most this one read (none
+		 * when the database is watched): the queue's queries ran 4
+		 * times a second before, 7 % of the daemon's CPU while
+		 * streaming. */
+		if (!written && !nr->more && mono_ms() < next_full_ms)
+			continue;
 		v = store_data_version(nr->st);
 		if (v == seen && !nr->more && mono_ms() < next_full_ms)
 			continue;
 		seen = v;
-		next_full_ms = mono_ms() + FULL_EVERY_MS;
+		next_full_ms = mono_ms() + (wfd >= 0 ? FULL_EVERY_WATCHED_MS
+		                                     : FULL_EVERY_MS);
 		done = newsroom_work(nr, wall_ms());
 		if (done == -ERR_UNSUPPORTED)
 			break; /* logged: bulletins wait for a restart */
@@ -487,6 +573,8 @@ static void *run(void *arg)
 		 * the next tick. */
 		nr->more = done >= PER_ROUND || nr->write_rc != 0;
 	}
+	if (wfd >= 0)
+		close(wfd);
 	dropdir_close(dd);
 	speaker_free(nr->spk);
 	nr->spk = NULL;
@@ -501,10 +589,18 @@ int newsroom_start(struct newsroom *nr)
 		log_error("newsroom: no database to work from");
 		return -ERR_USAGE;
 	}
+	if (pipe2(nr->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		rc = errno;
+		log_error("newsroom: cannot start its thread: %s",
+		          strerror(rc));
+		return -rc;
+	}
 	rc = pthread_create(&nr->thread, NULL, run, nr);
 	if (rc != 0) {
 		log_error("newsroom: cannot start its thread: %s",
 		          strerror(rc));
+		close(nr->wake[0]);
+		close(nr->wake[1]);
 		return -rc;
 	}
 	nr->started = true;
@@ -522,7 +618,11 @@ void newsroom_free(struct newsroom *nr)
 		return;
 	if (nr->started) {
 		atomic_store(&nr->stop, 1);
+		while (write(nr->wake[1], "x", 1) < 0 && errno == EINTR)
+			;
 		pthread_join(nr->thread, NULL);
+		close(nr->wake[0]);
+		close(nr->wake[1]);
 	}
 	speaker_free(nr->spk);
 	if (nr->own_st)
