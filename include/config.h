@@ -46,6 +46,8 @@ struct config {
 	char database[CFG_PATH_MAX];
 	char music_dir[CFG_PATH_MAX], jingle_dir[CFG_PATH_MAX];
 	char drop_dir[CFG_PATH_MAX];
+	/* Music encoded once, passed through on air (enccache.h); "": off. */
+	char encoded_cache[CFG_PATH_MAX];
 	char timezone[128]; /* "" : keep the database's */
 	/* [audio] */
 	struct pcm_format fmt;

@@ -86,6 +86,13 @@ void mixer_ramp(struct mixer *m, unsigned d, enum mixer_env e, float to,
 /* Envelope e of deck d now (the gain of its next frame). */
 float mixer_gain(const struct mixer *m, unsigned d, enum mixer_env e);
 
+/* Whether deck d plays a file (not a loop) at full gain, with no ramp
+ * under way: what it sends is its source times its level, nothing else. */
+bool mixer_steady(const struct mixer *m, unsigned d);
+/* Deck d's source (NULL: none), borrowed. */
+const struct source *mixer_source(const struct mixer *m, unsigned d);
+/* Moves deck d's source to frame (source_seek()): 0 or its code. */
+int mixer_seek(struct mixer *m, unsigned d, unsigned long long frame);
 /*
  * Fills out with n frames (n <= max_frames): the lead deck read first
  * (it may give fewer: its end), then every other live deck for as many

@@ -23,8 +23,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <ogg/ogg.h>
+
 #include "pcm.h"
 
+struct enc_config;
 struct output;
 
 struct out_options {
@@ -71,6 +74,27 @@ int out_begin_item(struct output *o, const char *title, const char *artist);
 int out_write(struct output *o, const float *frames, size_t n);
 
 /* Whether audio written now reaches its destination. */
+/*
+ * Passing through music encoded earlier with this output's settings
+ * (enccache.h), instead of encoding: out_pass_begin() ends the encoded
+ * logical bitstream; the pass link (ident and setup borrowed until
+ * out_pass_end(), the current tags) opens with the first packet. Per
+ * block, out_pass_ready() once (it polls the connection), then
+ * out_pass_packet() for each packet, end being the file frame where its
+ * decoded output ends; out_pass_end() ends the link exactly at file frame
+ * end (within the last packet's output). A reconnect on the way starts a
+ * new pass link at the next packet. out_write() and out_begin_item() are
+ * not used in between. 0, or a negative code when the output failed for
+ * good.
+ */
+int out_pass_begin(struct output *o, const ogg_packet *ident,
+                   const ogg_packet *setup);
+int out_pass_ready(struct output *o);
+int out_pass_packet(struct output *o, const unsigned char *data, long len,
+                    unsigned long long end);
+int out_pass_end(struct output *o, unsigned long long end);
+/* The encoder settings: what a passed-through encoding must match. */
+const struct enc_config *out_enc_config(const struct output *o);
 bool out_connected(const struct output *o);
 
 /* How many times it came back after a drop since the last call (0 for

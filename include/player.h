@@ -21,6 +21,7 @@
 
 #include "pcm.h"
 
+struct enccache_spec;
 struct output;
 struct status;
 
@@ -160,9 +161,24 @@ struct player_options {
 	/* Live state for the status API and metrics (status.h). May be
 	 * NULL. */
 	struct status *status;
+	/* Passing through (enccache.h): a directory of music encoded once
+	 * at the station's settings (NULL or "": none). While an item plays
+	 * alone and steady (a music item with mix_in, at the station rate,
+	 * no fade, overlay, bed or ducking) for PASS_MIN_MS or more, and
+	 * every output encodes alike, its cached packets go out instead of
+	 * the mix: nothing decoded, nothing encoded. The audio is the same
+	 * but for the codec's own noise, and gapless. An item without one
+	 * is reported to pass_missing (may be NULL), on the playing thread:
+	 * it must only take note (spec and its strings are borrowed). */
+	const char *pass_dir;
+	void (*pass_missing)(void *ctx, const struct enccache_spec *spec);
+	void *pass_ctx;
 };
 
 #define PLAYER_CODEC_MARGIN_DB 1.0
+/* The linear level an item of gain (player_item.gain) plays at on a
+ * station of channels. */
+float player_level(float gain, unsigned channels);
 #define PLAYER_DEAD_AIR_MS_DEFAULT 5000
 #define PLAYER_DEAD_AIR_DB_DEFAULT -50.0
 
@@ -170,6 +186,7 @@ struct player_stats {
 	unsigned long long frames; /* frames sent to the outputs */
 	size_t items;              /* items that went on air */
 	size_t skipped;            /* items that could not be played */
+	unsigned long long passed; /* of frames, passed through (pass_dir) */
 };
 
 /*

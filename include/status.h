@@ -24,6 +24,7 @@ enum status_counter {
 	STATUS_BULLETINS,  /* bulletins that aired whole */
 	STATUS_UNDERRUNS,  /* times the audio loop fell behind real time */
 	STATUS_RECONNECTS, /* outputs that came back after a drop */
+	STATUS_PASSED,     /* frames passed through from cached encodings */
 	STATUS_COUNTERS
 };
 

@@ -28,6 +28,7 @@
 
 #include "cmd_priv.h"
 #include "config.h"
+#include "encfill.h"
 #include "err.h"
 #include "http.h"
 #include "library.h"
@@ -63,6 +64,7 @@ struct daemon {
 	struct status *status;
 	struct http *http;
 	struct listeners *listeners; /* NULL: no Icecast output */
+	struct encfill *fill;        /* NULL: no encoded cache */
 	/* The player's outputs (run()'s array), and which of them is
 	 * cfg.out[k]'s (NULL: not open, or the player dropped it). */
 	struct output **outs;
@@ -74,7 +76,7 @@ struct daemon {
 
 static void usage(FILE *f)
 {
-	fputs("Usage: pulse-radio run --config FILE [--check]\n"
+	fputs("Usage: pulse-radio run --config FILE [--check | --fill-cache]\n"
 	      "\n"
 	      "Runs the station as configured in FILE (see "
 	      "dist/pulse-radio.conf):\n"
@@ -86,7 +88,10 @@ static void usage(FILE *f)
 	      "and the\n"
 	      "running one stays); SIGTERM fades out and closes the "
 	      "outputs.\n"
-	      "--check only reads FILE and says whether it is good.\n",
+	      "--check only reads FILE and says whether it is good.\n"
+	      "--fill-cache encodes the library into encoded_cache (what the "
+	      "daemon\n"
+	      "does in the background) and exits.\n",
 	      f);
 }
 
@@ -344,12 +349,10 @@ static void scan_folders(struct daemon *d)
 	}
 }
 
-static int run(struct daemon *d)
+/* The player's options before the station's settings. */
+static void play_defaults(struct daemon *d, struct player_options *play)
 {
-	struct station_options so = {
-	    .db_path = d->cfg.database,
-	    .drop_dir = d->cfg.drop_dir[0] ? d->cfg.drop_dir : NULL};
-	struct player_options play = {
+	*play = (struct player_options){
 	    .fmt = d->cfg.fmt,
 	    .limiter = true,
 	    .ceiling_dbtp = -1.0,
@@ -359,12 +362,91 @@ static int run(struct daemon *d)
 	    .tick = on_tick,
 	    .tick_ctx = d,
 	};
+}
+
+/* What cached encodings are made with: the player's limiter and
+ * dead-air rule, the first output's encoding (the player passes music
+ * through only when every output encodes alike; it says so). */
+static bool pass_template(const struct config *cfg,
+                          const struct player_options *play,
+                          struct enccache_spec *t)
+{
+	const struct cfg_output *o = &cfg->out[0];
+
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 1; i < cfg->n_out; i++) {
+		const struct cfg_output *x = &cfg->out[i];
+
+		if (x->channels != o->channels || x->quality != o->quality ||
+		    x->bitrate_kbps != o->bitrate_kbps) {
+			log_warn("encoded cache: not used: the outputs encode "
+			         "differently ([output %s], [output %s])",
+			         o->name, x->name);
+			return false;
+		}
+	}
+	t->fmt = cfg->fmt;
+	t->enc_channels = o->channels ? o->channels : cfg->fmt.channels;
+	t->quality = o->quality;
+	t->bitrate_kbps = o->bitrate_kbps;
+	t->limiter = play->limiter;
+	t->ceiling_dbtp = play->ceiling_dbtp - PLAYER_CODEC_MARGIN_DB;
+	t->dead_air_ms = play->dead_air_ms;
+	t->dead_air_db = play->dead_air_db;
+	return cfg->n_out > 0;
+}
+
+static void want_encoding(void *ctx, const struct enccache_spec *spec)
+{
+	struct daemon *d = ctx;
+
+	encfill_want(d->fill, spec);
+}
+
+/* run --fill-cache: the daemon's background sweep, here and to its end. */
+static int fill_cache(struct daemon *d)
+{
+	struct station_options so = {.db_path = d->cfg.database,
+	                             .render = true};
+	struct encfill_options fo = {.dir = d->cfg.encoded_cache,
+	                             .db_path = d->cfg.database};
+	struct encfill_stats st;
+	struct player_options play;
+	int rc;
+
+	if (!d->cfg.encoded_cache[0]) {
+		log_error("%s: no encoded_cache in [station]", d->cfg.path);
+		return -ERR_USAGE;
+	}
+	play_defaults(d, &play);
+	rc = station_open(&d->station, &so);
+	if (rc < 0)
+		return rc;
+	station_player_options(d->station, &play);
+	station_close(d->station);
+	d->station = NULL;
+	if (!pass_template(&d->cfg, &play, &fo.tmpl))
+		return -ERR_USAGE;
+	rc = encfill_sweep(&fo, (const volatile int *)&stop_flag, &st);
+	log_info("encoded cache: %zu tracks ready, %zu encoded now, %zu not "
+	         "worth it, %zu failed",
+	         st.ready + st.built, st.built, st.skipped, st.failed);
+	return rc < 0 ? rc : stop_flag ? -EINTR : 0;
+}
+
+static int run(struct daemon *d)
+{
+	struct station_options so = {
+	    .db_path = d->cfg.database,
+	    .drop_dir = d->cfg.drop_dir[0] ? d->cfg.drop_dir : NULL};
+	struct player_options play;
 	struct output *outs[CFG_MAX_OUTPUTS];
 	struct player_stats st = {0};
 	struct timespec now;
 	size_t n_outs = 0;
 	int lock, rc;
 
+	play_defaults(d, &play);
 	d->outs = outs;
 	d->n_outs = &n_outs;
 	lock = lock_database(d->cfg.database);
@@ -381,6 +463,19 @@ static int run(struct daemon *d)
 		scan_folders(d);
 		station_player_options(d->station, &play);
 		rc = open_outputs(d, outs, &n_outs);
+	}
+	/* Passing music through is a saving, not a need: without its
+	 * thread (logged) everything is encoded on air. */
+	if (rc == 0 && d->cfg.encoded_cache[0]) {
+		struct encfill_options fo = {.dir = d->cfg.encoded_cache,
+		                             .db_path = d->cfg.database};
+
+		if (pass_template(&d->cfg, &play, &fo.tmpl) &&
+		    encfill_start(&d->fill, &fo) == 0) {
+			play.pass_dir = d->cfg.encoded_cache;
+			play.pass_missing = want_encoding;
+			play.pass_ctx = d;
+		}
 	}
 	/* Listener counts are a nicety: when they cannot start (logged),
 	 * the station still goes on air. */
@@ -411,6 +506,8 @@ static int run(struct daemon *d)
 		log_info("stopped: %zu items, %.1f s of audio", st.items,
 		         (double)st.frames / d->cfg.fmt.rate);
 	}
+	encfill_stop(d->fill);
+	d->fill = NULL;
 	http_stop(d->http);
 	d->http = NULL;
 	listeners_stop(d->listeners);
@@ -430,13 +527,14 @@ int cmd_run(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"check", no_argument, NULL, 'k'},
+	    {"fill-cache", no_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct sigaction sa = {0};
 	struct daemon *d;
 	const char *path = NULL;
-	bool check = false;
+	bool check = false, fill = false;
 	int c, rc;
 
 	optind = 0;
@@ -447,6 +545,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'k':
 			check = true;
+			break;
+		case 'f':
+			fill = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -484,7 +585,13 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
-	rc = run(d);
+	/* A send to a server that went away is an error the output handles
+	 * (EPIPE), never a reason to die; ignored here, the outputs need
+	 * not block and unblock it around every page (output_shout.c). The
+	 * speech helper gets it back (speaker.c resets it). */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	rc = fill ? fill_cache(d) : run(d);
 	free(d);
 	if (rc == -ERR_USAGE)
 		return 2;

@@ -103,9 +103,10 @@ static int station_key(struct parse *p, const char *name, const char *v)
 	} keys[] = {
 #define K(f, path)                                                             \
 	{#f, offsetof(struct config, f), sizeof(((struct config *)0)->f), path}
-	    K(name, false),      K(description, false), K(genre, false),
-	    K(url, false),       K(database, true),     K(music_dir, true),
-	    K(jingle_dir, true), K(drop_dir, true),     K(timezone, false),
+	    K(name, false),         K(description, false), K(genre, false),
+	    K(url, false),          K(database, true),     K(music_dir, true),
+	    K(jingle_dir, true),    K(drop_dir, true),     K(timezone, false),
+	    K(encoded_cache, true),
 #undef K
 	};
 

@@ -198,6 +198,7 @@ static const char *const counter_name[STATUS_COUNTERS] = {
     [STATUS_BULLETINS] = "bulletins_aired",
     [STATUS_UNDERRUNS] = "underruns",
     [STATUS_RECONNECTS] = "reconnects",
+    [STATUS_PASSED] = "passed_frames",
 };
 
 static void json_bulletins(struct http *h, struct sb *b)
@@ -310,7 +311,7 @@ static enum MHD_Result get_status_text(struct http *h, struct MHD_Connection *c)
 	}
 	sqlite3_finalize(q);
 	for (int k = 0; k < STATUS_COUNTERS; k++)
-		if (k != STATUS_FRAMES)
+		if (k != STATUS_FRAMES && k != STATUS_PASSED)
 			http_sb_printf(&b, "%s%s %llu",
 			               k == 1 ? "counts: " : ", ",
 			               counter_name[k], s.count[k]);
@@ -413,6 +414,10 @@ static enum MHD_Result get_metrics(struct http *h, struct MHD_Connection *c)
 	metric(&b, "reconnects_total", "counter",
 	       "Outputs that came back after a drop.",
 	       (double)s.count[STATUS_RECONNECTS]);
+	metric(&b, "passed_seconds_total", "counter",
+	       "Seconds of music passed through from cached encodings, not "
+	       "encoded again.",
+	       s.rate ? (double)s.count[STATUS_PASSED] / s.rate : 0);
 	metric(&b, "cpu_seconds_total", "counter",
 	       "User and system CPU time of the daemon.", cpu_seconds());
 	metric(&b, "uptime_seconds", "gauge", "Seconds since the start.",

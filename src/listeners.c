@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +36,7 @@
 #include "err.h"
 #include "log.h"
 #include "status.h"
+#include "worker.h"
 
 #define ICECAST_SCHEME "icecast://"
 #define DEFAULT_PORT 8000
@@ -649,7 +649,6 @@ int listeners_start(struct listeners **out, struct status *st,
                     unsigned interval_s)
 {
 	struct listeners *l;
-	sigset_t all, old;
 	int rc;
 
 	*out = NULL;
@@ -691,20 +690,8 @@ int listeners_start(struct listeners **out, struct status *st,
 		free_all(l);
 		return -ENOMEM;
 	}
-	/* No signal for this thread: they belong to the audio loop, whose
-	 * pacing sleep they cut short. But not the faults: a SIGSEGV raised
-	 * while blocked kills the process outright, with no sanitizer report
-	 * and no handler (POSIX leaves it undefined; Linux does that). */
-	sigfillset(&all);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGFPE);
-	sigdelset(&all, SIGILL);
-	sigdelset(&all, SIGTRAP);
-	sigdelset(&all, SIGSYS);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&l->thread, NULL, run, l);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* No signal for this thread: they belong to the audio loop. */
+	rc = -worker_start(&l->thread, run, l);
 	if (rc != 0) {
 		log_error("listeners: cannot start its thread: %s",
 		          strerror(rc));

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "source.h"
 
 struct env {
@@ -145,6 +146,30 @@ void mixer_ramp(struct mixer *m, unsigned d, enum mixer_env e, float to,
 float mixer_gain(const struct mixer *m, unsigned d, enum mixer_env e)
 {
 	return m->deck[d].env[e].now;
+}
+
+bool mixer_steady(const struct mixer *m, unsigned d)
+{
+	const struct deck *k = &m->deck[d];
+
+	if (!k->src || k->loop)
+		return false;
+	for (unsigned e = 0; e < MIXER_ENVS; e++)
+		if (k->env[e].pos != k->env[e].len || k->env[e].now != 1.0f)
+			return false;
+	return true;
+}
+
+const struct source *mixer_source(const struct mixer *m, unsigned d)
+{
+	return m->deck[d].src;
+}
+
+int mixer_seek(struct mixer *m, unsigned d, unsigned long long frame)
+{
+	struct deck *k = &m->deck[d];
+
+	return k->src ? source_seek(k->src, frame) : -ERR_INVALID;
 }
 
 /* The envelope's value after pos of len frames. */

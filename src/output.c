@@ -194,11 +194,24 @@ static int out_page(void *ctx, const unsigned char *head, size_t head_len,
                     const unsigned char *body, size_t body_len)
 {
 	struct output *o = ctx;
-	int rc = o->ops->write(o, head, head_len);
+	size_t len = head_len + body_len;
+	int rc;
 
-	if (rc >= 0)
-		rc = o->ops->write(o, body, body_len);
-	return rc;
+	/* One write, one send(): a page goes out in two system calls
+	 * otherwise. The buffer grows to the largest page, once. */
+	if (len > o->page_cap) {
+		unsigned char *b = realloc(o->page, len);
+
+		if (!b) {
+			rc = o->ops->write(o, head, head_len);
+			return rc < 0 ? rc : o->ops->write(o, body, body_len);
+		}
+		o->page = b;
+		o->page_cap = len;
+	}
+	memcpy(o->page, head, head_len);
+	memcpy(o->page + head_len, body, body_len);
+	return o->ops->write(o, o->page, len);
 }
 
 int out_open(struct output **out, const char *spec,
@@ -310,6 +323,11 @@ static int prepare(struct output *o)
 		 * out; the rest of the old one went with the old
 		 * connection. */
 		enc_discard(o->enc);
+		if (o->pass) {
+			/* A pass link starts again at the next packet. */
+			o->pass_open = false;
+			return PREP_BEGUN;
+		}
 		rc = enc_begin(o->enc, o->title, o->artist);
 		return rc < 0 ? rc : PREP_BEGUN;
 	default:
@@ -325,6 +343,7 @@ int out_begin_item(struct output *o, const char *title, const char *artist)
 		return -ENOMEM;
 	if (o->failed)
 		return o->failed;
+	o->begin_pending = false;
 	rc = prepare(o);
 	if (rc == PREP_SEND)
 		rc = enc_begin(o->enc, o->title, o->artist);
@@ -345,6 +364,9 @@ int out_write(struct output *o, const float *frames, size_t n)
 	rc = prepare(o);
 	if (rc == PREP_DROP)
 		return 0;
+	if (rc == PREP_SEND && o->begin_pending)
+		rc = enc_begin(o->enc, o->title, o->artist);
+	o->begin_pending = false;
 	if (rc >= 0)
 		rc = enc_write(o->enc, frames, n);
 	if (rc < 0) {
@@ -352,6 +374,87 @@ int out_write(struct output *o, const float *frames, size_t n)
 		return rc;
 	}
 	return 0;
+}
+
+const struct enc_config *out_enc_config(const struct output *o)
+{
+	return enc_get_config(o->enc);
+}
+
+static int pass_failed(struct output *o, int rc)
+{
+	o->failed = rc;
+	return rc;
+}
+
+int out_pass_begin(struct output *o, const ogg_packet *ident,
+                   const ogg_packet *setup)
+{
+	int rc;
+
+	if (o->failed)
+		return o->failed;
+	o->pass = true;
+	o->pass_open = false;
+	o->pass_ident = ident;
+	o->pass_setup = setup;
+	rc = prepare(o);
+	o->pass_prep = rc;
+	/* The encoded link ends here; the pass link opens with its first
+	 * packet. */
+	if (rc == PREP_SEND)
+		rc = enc_end(o->enc);
+	return rc < 0 ? pass_failed(o, rc) : 0;
+}
+
+int out_pass_ready(struct output *o)
+{
+	int rc;
+
+	if (o->failed)
+		return o->failed;
+	rc = prepare(o);
+	o->pass_prep = rc;
+	return rc < 0 ? pass_failed(o, rc) : 0;
+}
+
+int out_pass_packet(struct output *o, const unsigned char *data, long len,
+                    unsigned long long end)
+{
+	int rc = 0;
+
+	if (o->failed)
+		return o->failed;
+	if (!o->pass || o->pass_prep == PREP_DROP)
+		return 0;
+	if (!o->pass_open) {
+		/* The first packet decodes to nothing: the link's audio
+		 * starts where its output would have ended. */
+		rc = enc_pass_begin(o->enc, o->pass_ident, o->pass_setup,
+		                    o->title, o->artist);
+		o->pass_open = rc >= 0;
+		o->pass_base = end;
+	}
+	if (rc >= 0)
+		rc = enc_pass_packet(o->enc, data, len,
+		                     (long long)(end - o->pass_base));
+	return rc < 0 ? pass_failed(o, rc) : 0;
+}
+
+int out_pass_end(struct output *o, unsigned long long end)
+{
+	int rc = 0;
+
+	if (!o->pass)
+		return o->failed;
+	o->pass = false;
+	if (o->failed)
+		return o->failed;
+	if (o->pass_open)
+		rc = enc_pass_end(o->enc, (long long)(end - o->pass_base));
+	o->pass_open = false;
+	o->begin_pending = true;
+	return rc < 0 ? pass_failed(o, rc) : 0;
 }
 
 bool out_connected(const struct output *o)
@@ -387,6 +490,7 @@ int out_close(struct output *o)
 	if (rc >= 0)
 		rc = rc2;
 	enc_free(o->enc);
+	free(o->page);
 	free(o->title);
 	free(o->artist);
 	free(o->name);

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <ogg/ogg.h>
+
 struct encoder;
 struct out_options;
 
@@ -43,6 +45,20 @@ struct output {
 	char *artist;
 	int failed; /* the negative code once the output failed for good */
 	unsigned reconnects; /* since out_take_reconnects() last took them */
+	/* Passing pre-encoded packets (out_pass_begin()): the cache's
+	 * headers (borrowed), whether a pass link is open on the wire, the
+	 * frame it starts at, and this block's verdict of ready(). */
+	bool pass;
+	bool pass_open;
+	const ogg_packet *pass_ident, *pass_setup;
+	unsigned long long pass_base;
+	int pass_prep;
+	/* After a pass link: the next out_write() begins an encoded one
+	 * with the current tags (none if nothing is written before the
+	 * next item's). */
+	bool begin_pending;
+	unsigned char *page; /* a whole page, for one write */
+	size_t page_cap;
 };
 
 struct output_ops {

@@ -21,7 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "enccache.h"
+#include "encoder.h"
 #include "err.h"
 #include "limiter.h"
 #include "log.h"
@@ -65,7 +68,14 @@ struct onair {
 	unsigned long long fade_from; /* frame where the fade-out starts */
 	bool interrupted;             /* cut short */
 	unsigned long long wait;      /* an overlay: frames until it starts */
+	unsigned long long cue;       /* frames of the file before frame 0 */
+	bool seekable;                /* at the station rate: exactly */
 };
+
+/* Passing through the item on air (enccache.h): off; armed (live up to
+ * the first packet boundary, from); on (packets go out instead of the
+ * mix). */
+enum pass_state { PASS_OFF, PASS_ARMED, PASS_ON };
 
 /* Everything the loop works with. */
 struct play {
@@ -83,7 +93,20 @@ struct play {
 	float quiet_floor;               /* dead_air_db as a peak level */
 	unsigned long long quiet_frames; /* dead_air_ms in frames */
 	struct progclock clock;          /* programme time */
-	int64_t ask_at_ms; /* the feed's interrupt deadline; 0: none */
+	int64_t ask_at_ms;   /* the feed's interrupt deadline; 0: none */
+	struct limiter *lim; /* NULL: none */
+	size_t lat;          /* its latency: the outputs are this far behind */
+	/* Passing through; positions are frames of the file on air (the
+	 * outputs' position: the mix less lat). */
+	bool pass_ok; /* a cache, and outputs that agree */
+	enum pass_state pass;
+	bool pass_tried;           /* the item on air's cache looked for */
+	struct enccache *cache;    /* the item on air's, or NULL */
+	struct enccache_spec spec; /* the item on air's */
+	char key[ENCCACHE_KEY_LEN + 1];
+	unsigned long long pass_pos, pass_to;
+	unsigned long long pass_sent; /* where the last packet sent ends */
+	struct enccache_packet first; /* armed: the link's first packet */
 };
 
 static long long mono_ns(void)
@@ -133,6 +156,18 @@ static void drop_output(struct output **outs, size_t *n, size_t i)
 	(*n)--;
 }
 
+/* Output i failed for good (it logged why): say what happens now, and
+ * drop it. */
+static void lost(struct output **outs, size_t *n, size_t i)
+{
+	if (*n > 1)
+		log_warn("%s: dropped; %zu other output(s) go on",
+		         out_name(outs[i]), *n - 1);
+	else
+		log_error("no output left; stopping");
+	drop_output(outs, n, i);
+}
+
 /* Sends one block to every output; drops those that fail for good. */
 static int send_block(struct output **outs, size_t *n, const float *frames,
                       size_t nframes)
@@ -143,14 +178,7 @@ static int send_block(struct output **outs, size_t *n, const float *frames,
 		int rc = out_write(outs[i], frames, nframes);
 
 		if (rc < 0) {
-			/* The output logged why; say what happens now. */
-			if (*n > 1)
-				log_warn("%s: dropped; %zu other output(s) go "
-				         "on",
-				         out_name(outs[i]), *n - 1);
-			else
-				log_error("no output left; stopping");
-			drop_output(outs, n, i);
+			lost(outs, n, i);
 			last_rc = rc;
 			continue;
 		}
@@ -244,6 +272,7 @@ static int fetch(struct play *p, struct onair *a, int64_t at_ms)
 			        ? ms_to_frames(a->item.cue_in_ms, rate)
 			        : 0;
 
+			a->cue = cue;
 			if (skip_frames(a->src, p->buf, p->block, cue) == 0)
 				break;
 			log_warn("%s: ends before its cue-in", a->item.path);
@@ -282,12 +311,17 @@ static int64_t now_ms(const struct play *p)
 	return progclock_at(&p->clock, frames_to_ms(p->st.frames, p->rate));
 }
 
-static float item_level(const struct play *p, const struct player_item *it)
+float player_level(float gain, unsigned channels)
 {
 	/* Measured for stereo; mono loses 3 dB of it. */
-	if (it->gain > 0)
-		return it->gain * (p->ch == 1 ? 1.4125f : 1.0f);
+	if (gain > 0)
+		return gain * (channels == 1 ? 1.4125f : 1.0f);
 	return 1.0f;
+}
+
+static float item_level(const struct play *p, const struct player_item *it)
+{
+	return player_level(it->gain, p->ch);
 }
 
 /* The bed that the item on air names: kept if it is the same, started
@@ -338,6 +372,7 @@ static void go_live(struct play *p, struct onair *a, float fade, bool announce)
 	if (announce)
 		for (size_t i = 0; i < *p->n_outs; i++)
 			out_begin_item(p->outs[i], title, artist);
+	a->seekable = source_native_rate(a->src) == p->rate;
 	mixer_load(p->mix, a->deck, a->src, item_level(p, &a->item), fade);
 	a->src = NULL;
 	a->live = true;
@@ -463,9 +498,14 @@ static bool at_mix_point(const struct play *p)
 	return mixes_out(p, &at) && p->cur.frames == at;
 }
 
+static void pass_reset(struct play *p);
+
 static void end_item(struct play *p, struct onair *a, bool early)
 {
 	const struct player_feed *feed = p->feed;
+
+	if (a == &p->cur)
+		pass_reset(p);
 
 	if (feed->aired && a->frames > 0)
 		feed->aired(feed->ctx, &a->item, a->start_ms,
@@ -633,12 +673,318 @@ static void pace(struct play *p, long long *t0)
 	}
 }
 
+static void sent(struct play *p, size_t n);
+
+/* ---- passing through (enccache.h) ----
+ *
+ * While the item on air plays alone and steady (no fade, crossfade,
+ * overlay, bed or ducking), what the mix sends is the file times its level
+ * through the limiter: exactly what its cached encoding holds. From the
+ * first packet boundary on, the outputs get those packets in a logical
+ * bitstream of their own, and nothing is decoded or encoded, until the
+ * next thing that needs the mix. Then the pass link ends on the exact
+ * frame, the source is moved there and the limiter primed with its
+ * look-ahead, and the mix goes on in a new encoded link: gapless, since
+ * every link ends and starts on the frame (granule positions). */
+
+/* A clean stretch shorter than this stays live: each pass adds two links
+ * to the stream, and the saving is small. */
+#define PASS_MIN_MS 10000
+
+static void pass_reset(struct play *p)
+{
+	enccache_close(p->cache);
+	p->cache = NULL;
+	p->pass = PASS_OFF;
+	p->pass_tried = false;
+}
+
+/* The item on air's position in its file, as the outputs have it. */
+static unsigned long long out_pos(const struct play *p)
+{
+	return p->cur.cue + p->cur.frames - p->lat;
+}
+
+/* Whether every output encodes alike: then one cached encoding serves
+ * them all. */
+static bool outputs_agree(const struct play *p)
+{
+	const struct enc_config *a;
+
+	if (!*p->n_outs)
+		return false;
+	a = out_enc_config(p->outs[0]);
+	for (size_t i = 1; i < *p->n_outs; i++) {
+		const struct enc_config *b = out_enc_config(p->outs[i]);
+
+		if (a->fmt.rate != b->fmt.rate ||
+		    a->fmt.channels != b->fmt.channels ||
+		    a->quality != b->quality ||
+		    a->bitrate_kbps != b->bitrate_kbps)
+			return false;
+	}
+	return true;
+}
+
+/* The item on air's cached encoding is broken (it said how): it goes,
+ * and is asked for again. */
+static void pass_broken(struct play *p)
+{
+	char path[PLAYER_PATH_MAX + 64];
+
+	enccache_close(p->cache);
+	p->cache = NULL;
+	snprintf(path, sizeof(path), "%s/%s.ogg", p->opt->pass_dir, p->key);
+	if (unlink(path) == 0 && p->opt->pass_missing)
+		p->opt->pass_missing(p->opt->pass_ctx, &p->spec);
+}
+
+/* The item on air's cached encoding, looked for once; when there is none,
+ * opt->pass_missing hears what to make. */
+static struct enccache *pass_cache(struct play *p)
+{
+	const struct player_options *opt = p->opt;
+	struct enccache_spec *sp = &p->spec;
+	const struct enc_config *ec;
+	int rc;
+
+	if (p->pass_tried)
+		return p->cache;
+	p->pass_tried = true;
+	if (!outputs_agree(p))
+		return NULL;
+	ec = out_enc_config(p->outs[0]);
+	memset(sp, 0, sizeof(*sp));
+	sp->path = p->cur.item.path;
+	if (source_file_id(mixer_source(p->mix, p->cur.deck), &sp->size,
+	                   &sp->mtime_ns) < 0)
+		return NULL;
+	sp->level = item_level(p, &p->cur.item);
+	sp->fmt = opt->fmt;
+	sp->enc_channels = ec->fmt.channels;
+	sp->quality = ec->quality;
+	sp->bitrate_kbps = ec->bitrate_kbps;
+	sp->limiter = p->lim != NULL;
+	sp->ceiling_dbtp = opt->ceiling_dbtp - PLAYER_CODEC_MARGIN_DB;
+	sp->dead_air_ms = opt->dead_air_ms;
+	sp->dead_air_db = opt->dead_air_db;
+	enccache_key(sp, p->key);
+	rc = enccache_open(&p->cache, opt->pass_dir, p->key);
+	if (rc == -ENOENT && opt->pass_missing)
+		opt->pass_missing(opt->pass_ctx, sp);
+	else if (rc < 0)
+		pass_broken(p);
+	return p->cache;
+}
+
+static unsigned long long min_set(unsigned long long a, unsigned long long b)
+{
+	return !a || (b && b < a) ? b : a;
+}
+
+/* At a block boundary, with nothing under way: arms a pass when the item
+ * on air has a cached encoding and a clean stretch ahead long enough. */
+static void pass_try(struct play *p, unsigned long long max_left)
+{
+	const struct onair *c = &p->cur;
+	unsigned long long left = 0, at, total;
+	struct enccache *cache;
+
+	if (!p->pass_ok || p->pass != PASS_OFF || !c->live || !c->seekable ||
+	    c->interrupted || !c->item.mix_in || c->item.overlay ||
+	    p->nxt.src || p->nxt.live || p->ovl.src || p->ovl.live ||
+	    mixer_live(p->mix, DECK_BED) || !mixer_steady(p->mix, c->deck) ||
+	    c->frames < p->lat || !(cache = pass_cache(p)))
+		return;
+	/* Frames until the next thing that needs the mix. */
+	if (c->limit)
+		left = c->limit - c->frames;
+	if (c->fade_from > c->frames)
+		left = min_set(left, c->fade_from - c->frames);
+	left = min_set(left, until_mix(p));
+	left = min_set(left, max_left);
+	if (p->ask_at_ms > now_ms(p))
+		left = min_set(left,
+		               ms_to_frames(p->ask_at_ms - now_ms(p), p->rate));
+	at = out_pos(p);
+	total = enccache_frames(cache);
+	if (at >= total)
+		return;
+	left = min_set(left, total - at);
+	if (left < ms_to_frames(PASS_MIN_MS, p->rate) ||
+	    enccache_seek(cache, at) < 0 ||
+	    enccache_next(cache, &p->first) != 0 ||
+	    p->first.end + ms_to_frames(PASS_MIN_MS, p->rate) > at + left)
+		return;
+	p->pass_to = at + left;
+	p->pass = PASS_ARMED;
+}
+
+/* Calls out_pass_begin() or out_pass_ready() (begin) on every output,
+ * then gives each the packet (NULL: none); drops those that fail. 0, or
+ * a negative code when none is left. */
+static int pass_out(struct play *p, bool begin,
+                    const struct enccache_packet *pk)
+{
+	int last_rc = 0;
+
+	for (size_t i = 0; i < *p->n_outs;) {
+		struct output *o = p->outs[i];
+		int rc = begin ? out_pass_begin(o, enccache_header(p->cache, 0),
+		                                enccache_header(p->cache, 2))
+		         : pk  ? out_pass_packet(o, pk->data, pk->len, pk->end)
+		               : out_pass_ready(o);
+
+		if (rc < 0) {
+			lost(p->outs, p->n_outs, i);
+			last_rc = rc;
+			continue;
+		}
+		i++;
+	}
+	return *p->n_outs ? 0 : (last_rc ? last_rc : -ERR_USAGE);
+}
+
+/* Armed, and the outputs have reached the first packet: the pass link
+ * starts. */
+static int pass_begin(struct play *p)
+{
+	int rc = pass_out(p, true, NULL);
+
+	if (rc == 0)
+		rc = pass_out(p, false, &p->first);
+	if (rc < 0)
+		return rc;
+	p->pass_pos = p->pass_sent = p->first.end;
+	p->pass = PASS_ON;
+	log_debug("%s: %.1f s passed through from its cached encoding",
+	          p->cur.item.path,
+	          (double)(p->pass_to - p->pass_pos) / p->rate);
+	return 0;
+}
+
+/* want frames of the pass: the packets that cover them. */
+static int pass_tick(struct play *p, size_t want)
+{
+	unsigned long long n = want, target;
+	int rc;
+
+	if (n > p->pass_to - p->pass_pos)
+		n = p->pass_to - p->pass_pos;
+	rc = pass_out(p, false, NULL);
+	if (rc < 0)
+		return rc;
+	target = p->pass_pos + n;
+	while (p->pass_sent < target) {
+		struct enccache_packet pk;
+
+		rc = enccache_next(p->cache, &pk);
+		if (rc != 0) {
+			/* Cut short (a failure is logged): the mix goes on
+			 * from where the packets end. */
+			if (rc > 0)
+				log_warn("encoded cache: %s/%s.ogg ended "
+				         "early",
+				         p->opt->pass_dir, p->key);
+			target = p->pass_to = p->pass_sent;
+			n = target > p->pass_pos ? target - p->pass_pos : 0;
+			/* No packet is read after this: the pass ends at
+			 * pass_to, and the outputs open no pass link before
+			 * out_pass_end(). */
+			pass_broken(p);
+			break;
+		}
+		rc = pass_out(p, false, &pk);
+		if (rc < 0)
+			return rc;
+		p->pass_sent = pk.end;
+	}
+	p->pass_pos += n;
+	p->cur.frames += n;
+	p->st.passed += n;
+	count(p, STATUS_PASSED, n);
+	sent(p, (size_t)n);
+	return 0;
+}
+
+/* Back to the mix: the pass link ends where the outputs are, the source
+ * moves there, and the limiter is primed with its look-ahead. 0; 1 when
+ * the item cannot go on (logged); < 0 when no output is left. */
+static int pass_end(struct play *p, unsigned long long *quiet)
+{
+	struct onair *c = &p->cur;
+	long got[MIXER_DECKS];
+	int last_rc = 0, rc;
+
+	if (p->pass != PASS_ON) {
+		p->pass = PASS_OFF;
+		return 0;
+	}
+	p->pass = PASS_OFF;
+	for (size_t i = 0; i < *p->n_outs;) {
+		/* The mix goes on in an encoded link of its own, with the
+		 * item's tags. */
+		rc = out_pass_end(p->outs[i], p->pass_pos);
+		if (rc < 0) {
+			lost(p->outs, p->n_outs, i);
+			last_rc = rc;
+			continue;
+		}
+		i++;
+	}
+	if (!*p->n_outs)
+		return last_rc ? last_rc : -ERR_USAGE;
+	*quiet = 0;
+	rc = mixer_seek(p->mix, c->deck, p->pass_pos);
+	if (rc < 0) {
+		log_warn("%s: cannot go on after its cached part (%s); it ends "
+		         "here",
+		         c->item.path, err_str(rc));
+		return 1;
+	}
+	if (p->lim) {
+		limiter_reset(p->lim);
+		if (mixer_pull(p->mix, c->deck, p->buf, p->lat, got) < p->lat)
+			return 1; /* its end, or a failure it logged */
+		limiter_process(p->lim, p->buf, p->lat);
+	}
+	return 0;
+}
+
+/* n frames went out: counted, and once a second of audio the outputs'
+ * state goes to the status. */
+static void sent(struct play *p, size_t n)
+{
+	const struct player_options *opt = p->opt;
+
+	p->st.frames += n;
+	count(p, STATUS_FRAMES, n);
+	/* Counted where it happens: a drop shorter than the once a second
+	 * below would not be seen there. */
+	for (size_t i = 0; i < *p->n_outs; i++) {
+		unsigned back = out_take_reconnects(p->outs[i]);
+
+		if (back)
+			count(p, STATUS_RECONNECTS, back);
+	}
+	if (opt->status &&
+	    (p->st.frames == n ||
+	     p->st.frames / p->rate != (p->st.frames - n) / p->rate)) {
+		/* Once a second of audio: who is listening. */
+		status_outputs(opt->status, *p->n_outs);
+		for (size_t i = 0; i < *p->n_outs; i++)
+			status_output(opt->status, i, out_name(p->outs[i]),
+			              out_connected(p->outs[i]));
+	}
+}
+
 /* One pull of the mix: the decks' ends handled, the block to the
  * outputs. 0, or <0 to stop. */
 static int tick(struct play *p, size_t want, unsigned long long *quiet,
-                struct limiter *lim, int *empty_in_a_row)
+                int *empty_in_a_row)
 {
 	const struct player_options *opt = p->opt;
+	struct limiter *lim = p->lim;
 	struct onair *c = &p->cur;
 	long got[MIXER_DECKS];
 	size_t n;
@@ -687,26 +1033,7 @@ static int tick(struct play *p, size_t want, unsigned long long *quiet,
 		rc = send_block(p->outs, p->n_outs, p->buf, n);
 		if (rc < 0)
 			return rc;
-		p->st.frames += n;
-		count(p, STATUS_FRAMES, n);
-		/* Counted where it happens: a drop shorter than the once a
-		 * second below would not be seen there. */
-		for (size_t i = 0; i < *p->n_outs; i++) {
-			unsigned back = out_take_reconnects(p->outs[i]);
-
-			if (back)
-				count(p, STATUS_RECONNECTS, back);
-		}
-		if (opt->status &&
-		    (p->st.frames == n ||
-		     p->st.frames / p->rate != (p->st.frames - n) / p->rate)) {
-			/* Once a second of audio: who is listening. */
-			status_outputs(opt->status, *p->n_outs);
-			for (size_t i = 0; i < *p->n_outs; i++)
-				status_output(opt->status, i,
-				              out_name(p->outs[i]),
-				              out_connected(p->outs[i]));
-		}
+		sent(p, n);
 	}
 	if (over)
 		return cur_done(p, early, empty_in_a_row);
@@ -728,7 +1055,6 @@ int player_run(const struct player_feed *feed, struct output **outs,
 	    opt->max_seconds > 0
 	        ? (unsigned long long)(opt->max_seconds * p.rate + 0.5)
 	        : 0;
-	struct limiter *lim = NULL;
 	unsigned long long quiet = 0; /* frames below the dead-air level */
 	unsigned long long stop_at = 0;
 	bool stopping = false;
@@ -744,14 +1070,16 @@ int player_run(const struct player_feed *feed, struct output **outs,
 	p.quiet_frames = ms_to_frames(opt->dead_air_ms, p.rate);
 	p.buf = malloc(p.block * p.ch * sizeof(*p.buf));
 	if (opt->limiter &&
-	    (rc = limiter_new(&lim, p.rate, p.ch,
+	    (rc = limiter_new(&p.lim, p.rate, p.ch,
 	                      opt->ceiling_dbtp - PLAYER_CODEC_MARGIN_DB)) < 0)
 		log_error("limiter: cannot start (%s)", err_str(rc));
+	p.lat = p.lim ? limiter_latency(p.lim) : 0;
+	p.pass_ok = opt->pass_dir && opt->pass_dir[0];
 	if (rc == 0 && p.buf)
 		rc = mixer_new(&p.mix, &opt->fmt, p.block);
 	if (!p.buf || rc < 0) {
 		free(p.buf);
-		limiter_free(lim);
+		limiter_free(p.lim);
 		return rc < 0 ? rc : -ENOMEM;
 	}
 	t0 = mono_ns();
@@ -763,6 +1091,13 @@ int player_run(const struct player_feed *feed, struct output **outs,
 		if (*stop && !stopping) {
 			if (!opt->stop_fade_ms || !p.cur.live)
 				break;
+			rc = pass_end(&p, &quiet);
+			if (rc < 0)
+				break;
+			if (rc > 0) {
+				rc = cur_done(&p, true, &empty_in_a_row);
+				break;
+			}
 			stopping = true;
 			stop_at = p.st.frames +
 			          ms_to_frames(opt->stop_fade_ms, p.rate);
@@ -784,15 +1119,43 @@ int player_run(const struct player_feed *feed, struct output **outs,
 			if (rc != 0)
 				break;
 		}
+		if (p.pass == PASS_ON && p.pass_pos == p.pass_to) {
+			rc = pass_end(&p, &quiet);
+			if (rc < 0)
+				break;
+			if (rc > 0) {
+				rc = cur_done(&p, true, &empty_in_a_row);
+				if (rc < 0)
+					break;
+				continue;
+			}
+		}
 		if (!stopping && at_mix_point(&p)) {
 			rc = mix_point(&p);
 			if (rc != 0)
 				break;
 		}
+		if (!stopping)
+			pass_try(&p, limit ? limit - p.st.frames : 0);
 		want = next_span(&p, limit ? limit - p.st.frames : 0);
 		if (stopping && stop_at - p.st.frames < want)
 			want = (size_t)(stop_at - p.st.frames);
-		rc = tick(&p, want, &quiet, lim, &empty_in_a_row);
+		if (p.pass == PASS_ARMED) {
+			unsigned long long at = out_pos(&p);
+
+			if (at == p.first.end) {
+				rc = pass_begin(&p);
+				if (rc < 0)
+					break;
+			} else if (at < p.first.end) {
+				want = (size_t)min_set(want, p.first.end - at);
+			} else {
+				p.pass = PASS_OFF;
+			}
+		}
+		rc = p.pass == PASS_ON
+		         ? pass_tick(&p, want)
+		         : tick(&p, want, &quiet, &empty_in_a_row);
 		if (rc < 0)
 			break;
 		p.ask_at_ms = 0;
@@ -800,9 +1163,17 @@ int player_run(const struct player_feed *feed, struct output **outs,
 		    !p.cur.interrupted && !p.nxt.src && !p.nxt.live &&
 		    !p.ovl.src && !p.ovl.live &&
 		    feed->interrupt(feed->ctx, now_ms(&p), &p.ask_at_ms)) {
-			fade_now(&p, &p.cur, PLAYER_INTERRUPT_FADE_MS);
-			log_info("%s: faded out for what comes next",
-			         p.cur.item.path);
+			/* The fade needs the mix. */
+			rc = pass_end(&p, &quiet);
+			if (rc > 0) {
+				rc = cur_done(&p, true, &empty_in_a_row);
+			} else if (rc == 0) {
+				fade_now(&p, &p.cur, PLAYER_INTERRUPT_FADE_MS);
+				log_info("%s: faded out for what comes next",
+				         p.cur.item.path);
+			}
+			if (rc < 0)
+				break;
 		}
 		if (feed->idle)
 			feed->idle(feed->ctx);
@@ -811,9 +1182,18 @@ int player_run(const struct player_feed *feed, struct output **outs,
 		if (opt->realtime)
 			pace(&p, &t0);
 	}
+	if (p.pass == PASS_ON)
+		/* The stream ends exactly where the programme does. */
+		for (size_t i = 0; i < *n_outs; i++)
+			out_pass_end(outs[i], p.pass_pos);
+	if (p.st.passed)
+		log_info("%.1f s of %.1f s passed through from cached "
+		         "encodings",
+		         (double)p.st.passed / p.rate,
+		         (double)p.st.frames / p.rate);
 	end_all(&p);
 	mixer_free(p.mix);
-	limiter_free(lim);
+	limiter_free(p.lim);
 	free(p.buf);
 	if (stats)
 		*stats = p.st;
