@@ -12,12 +12,20 @@
  *          line over L frames and reaches m exactly at the peak
  * and the output is the input of D = K + L - 1 frames ago times gain.
  * With nothing to limit, r and gain stay exactly 1.0: bit-exact output.
+ *
+ * Cheaply: an interpolated point is at most `bound` (the sum of the
+ * interpolator's |coefficients|) times the largest of the 8 samples it is
+ * made of, so while none of the last 8 samples reaches ceiling / bound
+ * (with a margin for rounding) tp cannot pass the ceiling and need is 1
+ * without computing it. Music at broadcast loudness spends most frames
+ * there, also while the gain recovers after a peak.
  */
 #include "limiter.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,8 +40,15 @@ struct limiter {
 	float ceiling;
 	size_t L, D;
 	float coef[PHASES][TAPS];
-	float hist[2][TAPS]; /* the last TAPS input samples, oldest first */
+	/* The last TAPS input samples, a ring written twice (at hpos and at
+	 * hpos + TAPS), so that hist[c] + hpos is always the window, oldest
+	 * first, without shifting. */
+	float hist[2][2 * TAPS];
+	unsigned hpos;
+	unsigned since_loud; /* frames since a sample >= quiet, up to TAPS */
+	float quiet;         /* below this, a sample cannot make a peak */
 	float *delay;        /* D frames */
+	float *spare;        /* D frames: the next delay, in a quiet block */
 	size_t dpos;
 	/* Sliding minimum: a deque of (time, need), needs increasing. */
 	unsigned long long *mt;
@@ -77,10 +92,11 @@ int limiter_new(struct limiter **out, unsigned rate, unsigned channels,
 		l->L = 8;
 	l->D = LAG + l->L - 1;
 	l->delay = calloc(l->D * channels, sizeof(*l->delay));
+	l->spare = calloc(l->D * channels, sizeof(*l->spare));
 	l->mt = calloc(l->L + 1, sizeof(*l->mt));
 	l->mv = calloc(l->L + 1, sizeof(*l->mv));
 	l->box = malloc(l->L * sizeof(*l->box));
-	if (!l->delay || !l->mt || !l->mv || !l->box) {
+	if (!l->delay || !l->spare || !l->mt || !l->mv || !l->box) {
 		limiter_free(l);
 		return -ENOMEM;
 	}
@@ -107,6 +123,9 @@ int limiter_new(struct limiter **out, unsigned rate, unsigned channels,
 		if (sum > l->bound)
 			l->bound = sum;
 	}
+	/* 0.1 % below the exact limit: covers float rounding in the sums. */
+	l->quiet = (float)((double)l->ceiling / (double)l->bound / 1.001);
+	l->since_loud = TAPS;
 	*out = l;
 	return 0;
 }
@@ -114,6 +133,8 @@ int limiter_new(struct limiter **out, unsigned rate, unsigned channels,
 void limiter_reset(struct limiter *l)
 {
 	memset(l->hist, 0, sizeof(l->hist));
+	l->hpos = 0;
+	l->since_loud = TAPS;
 	memset(l->delay, 0, l->D * l->ch * sizeof(*l->delay));
 	l->dpos = 0;
 	l->mhead = l->mlen = 0;
@@ -125,13 +146,13 @@ void limiter_reset(struct limiter *l)
 	l->t = 0;
 }
 
-/* The true peak around sample 3 of hist, over the channels. */
+/* The true peak around sample 3 of the window, over the channels. */
 static float true_peak(const struct limiter *l)
 {
 	float peak = 0;
 
 	for (unsigned c = 0; c < l->ch; c++) {
-		const float *h = l->hist[c];
+		const float *h = l->hist[c] + l->hpos;
 		float v = fabsf(h[3]);
 
 		if (v > peak)
@@ -151,61 +172,116 @@ static float true_peak(const struct limiter *l)
 /* The sliding minimum of need over the last L frames, need pushed at t. */
 static float slide_min(struct limiter *l, float need)
 {
-	size_t cap = l->L + 1;
+	size_t cap = l->L + 1, back;
 
-	/* Drop the values no smaller than the new one from the back. */
-	while (l->mlen && l->mv[(l->mhead + l->mlen - 1) % cap] >= need)
+	/* Drop the values no smaller than the new one from the back. The
+	 * deque's positions wrap by a compare, not a division: i < 2 cap. */
+	while (l->mlen) {
+		back = l->mhead + l->mlen - 1;
+		if (back >= cap)
+			back -= cap;
+		if (l->mv[back] < need)
+			break;
 		l->mlen--;
-	l->mt[(l->mhead + l->mlen) % cap] = l->t;
-	l->mv[(l->mhead + l->mlen) % cap] = need;
+	}
+	back = l->mhead + l->mlen;
+	if (back >= cap)
+		back -= cap;
+	l->mt[back] = l->t;
+	l->mv[back] = need;
 	l->mlen++;
 	/* Drop the front once it is older than the window. */
 	if (l->t - l->mt[l->mhead] >= l->L) {
-		l->mhead = (l->mhead + 1) % cap;
+		if (++l->mhead == cap)
+			l->mhead = 0;
 		l->mlen--;
 	}
 	return l->mv[l->mhead];
+}
+
+/* Four samples at a time (GCC's and clang's vector extensions: SSE on
+ * x86-64, NEON on a Pi, plain code elsewhere). */
+typedef uint32_t u32x4 __attribute__((vector_size(16)));
+
+/* Whether any of n samples is at or above quiet, NaN included: |x| is
+ * compared as the bits of the float, which order like the values. */
+static bool any_loud(const float *x, size_t n, float quiet)
+{
+	uint32_t q, b;
+	u32x4 acc = {0, 0, 0, 0}, qv,
+	      abs = {0x7fffffffu, 0x7fffffffu, 0x7fffffffu, 0x7fffffffu};
+	size_t i = 0;
+
+	memcpy(&q, &quiet, sizeof(q));
+	qv = (u32x4){q, q, q, q};
+	for (; i + 8 <= n; i += 8) {
+		u32x4 a, c;
+
+		memcpy(&a, x + i, sizeof(a));
+		memcpy(&c, x + i + 4, sizeof(c));
+		acc |= (u32x4)((a & abs) >= qv) | (u32x4)((c & abs) >= qv);
+	}
+	for (; i < n; i++) {
+		memcpy(&b, x + i, sizeof(b));
+		if ((b & 0x7fffffffu) >= q)
+			return true;
+	}
+	return (acc[0] | acc[1] | acc[2] | acc[3]) != 0;
 }
 
 /*
  * The common case, cheaply: nothing in the window needs limiting and no
  * sample of the block, even interpolated, can reach the ceiling. Then the
  * output is the delayed input, and the state is what the slow path would
- * have left: the last samples in hist, a window of needs of 1.
+ * have left: the last samples in hist, a window of needs of 1. A block
+ * longer than the delay moves as three copies: the delay out in front,
+ * the block on behind it, and its last D frames into the next delay.
  */
 static bool quiet_block(struct limiter *l, float *frames, size_t n)
 {
 	unsigned ch = l->ch;
-	float peak = 0;
+	size_t dlen = l->D * ch, head = l->dpos * ch;
 
 	if (l->r != 1.0 || l->boxsum < (double)l->L || !l->mlen ||
-	    l->mv[l->mhead] != 1.0f)
+	    l->mv[l->mhead] != 1.0f || any_loud(frames, n * ch, l->quiet))
 		return false;
-	for (size_t i = 0; i < n * ch; i++)
-		if (fabsf(frames[i]) > peak)
-			peak = fabsf(frames[i]);
-	if (peak * l->bound >= l->ceiling)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		float *x = frames + i * ch, *d = &l->delay[l->dpos * ch];
+	if (n >= l->D) {
+		float *tmp = l->spare;
 
-		for (unsigned c = 0; c < ch; c++) {
-			float in = x[c];
+		memcpy(tmp, frames + (n - l->D) * ch, dlen * sizeof(*tmp));
+		memmove(frames + dlen, frames,
+		        (n - l->D) * ch * sizeof(*frames));
+		memcpy(frames, l->delay + head, (dlen - head) * sizeof(*tmp));
+		memcpy(frames + dlen - head, l->delay, head * sizeof(*tmp));
+		l->spare = l->delay;
+		l->delay = tmp;
+		l->dpos = 0;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			float *x = frames + i * ch;
+			float *d = &l->delay[l->dpos * ch];
 
-			x[c] = d[c];
-			d[c] = in;
+			for (unsigned c = 0; c < ch; c++) {
+				float in = x[c];
+
+				x[c] = d[c];
+				d[c] = in;
+			}
+			if (++l->dpos == l->D)
+				l->dpos = 0;
 		}
-		if (++l->dpos == l->D)
-			l->dpos = 0;
 	}
 	/* hist: the last TAPS input samples, which now sit in the delay. */
+	l->hpos = 0;
 	for (unsigned c = 0; c < ch; c++)
 		for (int k = 0; k < TAPS; k++) {
 			size_t back = (size_t)(TAPS - k);
 			size_t pos = (l->dpos + l->D - back) % l->D;
 
-			l->hist[c][k] = l->delay[pos * ch + c];
+			l->hist[c][k] = l->hist[c][k + TAPS] =
+			    l->delay[pos * ch + c];
 		}
+	l->since_loud = TAPS;
 	l->t += n;
 	l->mhead = 0;
 	l->mlen = 1;
@@ -222,15 +298,23 @@ void limiter_process(struct limiter *l, float *frames, size_t n)
 		return;
 
 	for (size_t i = 0; i < n; i++, l->t++) {
-		float *x = frames + i * ch, tp, need, m, gain;
+		float *x = frames + i * ch, tp, need = 1.0f, m, gain;
+		bool loud = false;
 
 		for (unsigned c = 0; c < ch; c++) {
-			for (int k = 0; k < TAPS - 1; k++)
-				l->hist[c][k] = l->hist[c][k + 1];
-			l->hist[c][TAPS - 1] = x[c];
+			l->hist[c][l->hpos] = l->hist[c][l->hpos + TAPS] = x[c];
+			loud |= fabsf(x[c]) >= l->quiet;
 		}
-		tp = true_peak(l);
-		need = tp > l->ceiling ? l->ceiling / tp : 1.0f;
+		l->hpos = (l->hpos + 1) & (TAPS - 1);
+		if (loud)
+			l->since_loud = 0;
+		else if (l->since_loud < TAPS)
+			l->since_loud++;
+		if (l->since_loud < TAPS) {
+			tp = true_peak(l);
+			if (tp > l->ceiling)
+				need = l->ceiling / tp;
+		}
 		m = slide_min(l, need);
 		if ((double)m < l->r)
 			l->r = (double)m;
@@ -240,7 +324,8 @@ void limiter_process(struct limiter *l, float *frames, size_t n)
 			l->r = 1.0; /* back to exactly 1: bit-exact again */
 		l->boxsum += (double)(float)l->r - (double)l->box[l->bpos];
 		l->box[l->bpos] = (float)l->r;
-		l->bpos = (l->bpos + 1) % l->L;
+		if (++l->bpos == l->L)
+			l->bpos = 0;
 		gain = l->boxsum >= (double)l->L
 		           ? 1.0f
 		           : (float)(l->boxsum / (double)l->L);
@@ -252,7 +337,8 @@ void limiter_process(struct limiter *l, float *frames, size_t n)
 			x[c] = gain == 1.0f ? *d : *d * gain;
 			*d = in;
 		}
-		l->dpos = (l->dpos + 1) % l->D;
+		if (++l->dpos == l->D)
+			l->dpos = 0;
 	}
 }
 
@@ -274,6 +360,7 @@ void limiter_free(struct limiter *l)
 	if (!l)
 		return;
 	free(l->delay);
+	free(l->spare);
 	free(l->mt);
 	free(l->mv);
 	free(l->box);
