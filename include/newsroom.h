@@ -47,8 +47,10 @@ int newsroom_new(struct newsroom **out, struct store *st,
  */
 int newsroom_work(struct newsroom *nr, int64_t now_ms);
 
-/* Starts the worker thread: the drop folder, then newsroom_work() on the
- * wall clock, every 250 ms. 0 or negative (logged). */
+/* Starts the worker thread: the drop folder, then newsroom_work() when
+ * the database file changes (inotify on it and its -wal; every 250 ms
+ * where it cannot be watched), and every 10 s for what time alone
+ * changes. 0 or negative (logged). */
 int newsroom_start(struct newsroom *nr);
 
 /* Whether a breaking bulletin was rendered since the last call (cleared

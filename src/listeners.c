@@ -10,6 +10,7 @@
  * 30-odd libraries, and the OpenSSL start its libssh2 makes, for a plain
  * GET).
  */
+#define _GNU_SOURCE /* pipe2 */
 #include "listeners.h"
 
 #include <errno.h>
@@ -584,16 +585,10 @@ static bool make_loop(struct listeners *l)
 
 	for (size_t s = 0; s < l->n_srv; s++)
 		names = names || !is_address(l->srv[s].host);
-	/* (pipe2() would want _GNU_SOURCE, whose <pthread.h> then finds
-	 * include/sched.h for <sched.h>.) */
-	if (pipe(l->wake_fd) < 0) {
+	if (pipe2(l->wake_fd, O_CLOEXEC | O_NONBLOCK) < 0) {
 		l->wake_fd[0] = l->wake_fd[1] = -1;
 		return false;
 	}
-	for (int i = 0; i < 2; i++)
-		if (fcntl(l->wake_fd[i], F_SETFD, FD_CLOEXEC) < 0 ||
-		    fcntl(l->wake_fd[i], F_SETFL, O_NONBLOCK) < 0)
-			return false;
 	l->base = event_base_new();
 	if (!l->base)
 		return false;
