@@ -9,7 +9,7 @@
 # per second of audio against the baseline (bench/instr.sh --quick), runs
 # every test on the sanitizer build, the unit tests under valgrind (ctest
 # -T memcheck), and the package and audio-measuring tests on the plain
-# build. About 12 minutes on 2 cores, once the packages are installed.
+# build. About 14 minutes on 2 cores, once the packages are installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
