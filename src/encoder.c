@@ -157,37 +157,42 @@ static int emit(struct encoder *enc, const ogg_page *og)
 	                      og->body, (size_t)og->body_len);
 }
 
+/* Puts one packet in the stream and sends the pages it completes. Also
+ * ends the first audio page after two packets (the first yields no
+ * samples, and a page of granule 0 upsets ogginfo): libvorbisfile 1.3.7
+ * skips the whole first link of a chain whose audio is one page. */
+static int put_packet(struct encoder *enc, ogg_packet *op)
+{
+	ogg_page og;
+	bool flush = ++enc->packets == 2 || op->e_o_s ||
+	             op->granulepos - enc->page_granule >= enc->page_frames;
+	int rc;
+
+	ogg_stream_packetin(&enc->os, op);
+	while ((flush ? ogg_stream_flush(&enc->os, &og)
+	              : ogg_stream_pageout(&enc->os, &og)) > 0) {
+		if (ogg_page_granulepos(&og) > 0)
+			enc->page_granule = ogg_page_granulepos(&og);
+		rc = emit(enc, &og);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Moves every finished block through analysis into pages. */
 static int drain(struct encoder *enc)
 {
 	ogg_packet op;
-	ogg_page og;
 	int rc;
 
 	while (vorbis_analysis_blockout(&enc->vd, &enc->vb) == 1) {
 		vorbis_analysis(&enc->vb, NULL);
 		vorbis_bitrate_addblock(&enc->vb);
 		while (vorbis_bitrate_flushpacket(&enc->vd, &op) == 1) {
-			/* Also end the first audio page after two packets
-			 * (the first yields no samples, and a page of
-			 * granule 0 upsets ogginfo): libvorbisfile 1.3.7
-			 * skips the whole first link of a chain whose audio
-			 * is one page. */
-			bool flush = ++enc->packets == 2 ||
-			             op.granulepos - enc->page_granule >=
-			                 enc->page_frames;
-
-			ogg_stream_packetin(&enc->os, &op);
-			while ((flush
-			            ? ogg_stream_flush(&enc->os, &og)
-			            : ogg_stream_pageout(&enc->os, &og)) > 0) {
-				if (ogg_page_granulepos(&og) > 0)
-					enc->page_granule =
-					    ogg_page_granulepos(&og);
-				rc = emit(enc, &og);
-				if (rc < 0)
-					return rc;
-			}
+			rc = put_packet(enc, &op);
+			if (rc < 0)
+				return rc;
 		}
 	}
 	return 0;
@@ -358,27 +363,6 @@ const struct enc_config *enc_get_config(const struct encoder *enc)
 	return &enc->cfg;
 }
 
-/* Puts one packet of a pass link in the stream, pages out as drain()
- * does. */
-static int pass_put(struct encoder *enc, ogg_packet *op)
-{
-	ogg_page og;
-	bool flush = ++enc->packets == 2 || op->e_o_s ||
-	             op->granulepos - enc->page_granule >= enc->page_frames;
-	int rc;
-
-	ogg_stream_packetin(&enc->os, op);
-	while ((flush ? ogg_stream_flush(&enc->os, &og)
-	              : ogg_stream_pageout(&enc->os, &og)) > 0) {
-		if (ogg_page_granulepos(&og) > 0)
-			enc->page_granule = ogg_page_granulepos(&og);
-		rc = emit(enc, &og);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
 int enc_pass_begin(struct encoder *enc, const ogg_packet *ident,
                    const ogg_packet *setup, const char *title,
                    const char *artist)
@@ -436,7 +420,7 @@ static int put_held(struct encoder *enc, ogg_int64_t granule, bool last)
 	enc->have_held = false;
 	if (granule > (ogg_int64_t)enc->frames)
 		enc->frames = (unsigned long long)granule;
-	return pass_put(enc, &op);
+	return put_packet(enc, &op);
 }
 
 int enc_pass_packet(struct encoder *enc, const unsigned char *data, long len,
