@@ -73,19 +73,18 @@ int out_begin_item(struct output *o, const char *title, const char *artist);
  * negative code when the output has failed for good (logged once). */
 int out_write(struct output *o, const float *frames, size_t n);
 
-/* Whether audio written now reaches its destination. */
 /*
  * Passing through music encoded earlier with this output's settings
  * (enccache.h), instead of encoding: out_pass_begin() ends the encoded
  * logical bitstream; the pass link (ident and setup borrowed until
  * out_pass_end(), the current tags) opens with the first packet. Per
  * block, out_pass_ready() once (it polls the connection), then
- * out_pass_packet() for each packet, end being the file frame where its
- * decoded output ends; out_pass_end() ends the link exactly at file frame
- * end (within the last packet's output). A reconnect on the way starts a
- * new pass link at the next packet. out_write() and out_begin_item() are
- * not used in between. 0, or a negative code when the output failed for
- * good.
+ * out_pass_packet() for each packet (end being the file frame where its
+ * decoded output ends), then out_flush(); out_pass_end() ends the link
+ * exactly at file frame end (within the last packet's output). A
+ * reconnect on the way starts a new pass link at the next packet.
+ * out_write() and out_begin_item() are not used in between. 0, or a
+ * negative code when the output failed for good.
  */
 int out_pass_begin(struct output *o, const ogg_packet *ident,
                    const ogg_packet *setup);
@@ -93,8 +92,14 @@ int out_pass_ready(struct output *o);
 int out_pass_packet(struct output *o, const unsigned char *data, long len,
                     unsigned long long end);
 int out_pass_end(struct output *o, unsigned long long end);
+/* Sends the pages queued since the last write: all of a block's go out in
+ * one write. out_write() and out_close() do it themselves; pages made by
+ * out_begin_item() and the out_pass_*() calls wait for it. 0, or a
+ * negative code when the output failed for good. */
+int out_flush(struct output *o);
 /* The encoder settings: what a passed-through encoding must match. */
 const struct enc_config *out_enc_config(const struct output *o);
+/* Whether audio written now reaches its destination. */
 bool out_connected(const struct output *o);
 
 /* How many times it came back after a drop since the last call (0 for

@@ -120,6 +120,9 @@ struct player_feed {
  * between blocks (tick, interrupt, stop) run this often. src/player.c
  * says why this long. */
 #define PLAYER_REALTIME_BLOCK_MS 400
+/* While music is passed through from its cached encoding (nothing is
+ * decoded or encoded), a block is this long. */
+#define PLAYER_PASS_BLOCK_MS 1000
 
 struct player_options {
 	struct pcm_format fmt;

@@ -190,6 +190,24 @@ static char *make_name(const struct out_target *t, bool icecast)
 	return name;
 }
 
+/* Sends what the block queued: one write (one send() to a server) for all
+ * its pages, which otherwise go out in a system call each. */
+int out_flush(struct output *o)
+{
+	size_t len = o->batch_len;
+	int rc;
+
+	o->batch_len = 0;
+	if (!len || o->failed)
+		return o->failed;
+	rc = o->ops->write(o, o->batch, len);
+	if (rc < 0)
+		o->failed = rc;
+	return rc;
+}
+
+/* Queues a page for out_flush(). The buffer grows to the largest block,
+ * once; a block that would pass OUT_BATCH_MAX goes out in parts. */
 static int out_page(void *ctx, const unsigned char *head, size_t head_len,
                     const unsigned char *body, size_t body_len)
 {
@@ -197,21 +215,31 @@ static int out_page(void *ctx, const unsigned char *head, size_t head_len,
 	size_t len = head_len + body_len;
 	int rc;
 
-	/* One write, one send(): a page goes out in two system calls
-	 * otherwise. The buffer grows to the largest page, once. */
-	if (len > o->page_cap) {
-		unsigned char *b = realloc(o->page, len);
+	if (o->batch_len && o->batch_len + len > OUT_BATCH_MAX) {
+		rc = out_flush(o);
+		if (rc < 0)
+			return rc;
+	}
+	if (o->batch_len + len > o->batch_cap) {
+		size_t cap = o->batch_len + len;
+		unsigned char *b;
 
+		if (cap < OUT_BATCH_MAX)
+			cap = OUT_BATCH_MAX < 2 * cap ? OUT_BATCH_MAX : 2 * cap;
+		b = realloc(o->batch, cap);
 		if (!b) {
-			rc = o->ops->write(o, head, head_len);
+			rc = out_flush(o);
+			if (rc >= 0)
+				rc = o->ops->write(o, head, head_len);
 			return rc < 0 ? rc : o->ops->write(o, body, body_len);
 		}
-		o->page = b;
-		o->page_cap = len;
+		o->batch = b;
+		o->batch_cap = cap;
 	}
-	memcpy(o->page, head, head_len);
-	memcpy(o->page + head_len, body, body_len);
-	return o->ops->write(o, o->page, len);
+	memcpy(o->batch + o->batch_len, head, head_len);
+	memcpy(o->batch + o->batch_len + head_len, body, body_len);
+	o->batch_len += len;
+	return 0;
 }
 
 int out_open(struct output **out, const char *spec,
@@ -323,6 +351,7 @@ static int prepare(struct output *o)
 		 * out; the rest of the old one went with the old
 		 * connection. */
 		enc_discard(o->enc);
+		o->batch_len = 0;
 		if (o->pass) {
 			/* A pass link starts again at the next packet. */
 			o->pass_open = false;
@@ -369,6 +398,8 @@ int out_write(struct output *o, const float *frames, size_t n)
 	o->begin_pending = false;
 	if (rc >= 0)
 		rc = enc_write(o->enc, frames, n);
+	if (rc >= 0)
+		rc = out_flush(o);
 	if (rc < 0) {
 		o->failed = rc;
 		return rc;
@@ -486,11 +517,13 @@ int out_close(struct output *o)
 	/* End the stream cleanly where the pages still arrive. */
 	if (!o->failed && out_connected(o))
 		rc = enc_end(o->enc);
+	if (rc >= 0)
+		rc = out_flush(o);
 	rc2 = o->ops->close(o);
 	if (rc >= 0)
 		rc = rc2;
 	enc_free(o->enc);
-	free(o->page);
+	free(o->batch);
 	free(o->title);
 	free(o->artist);
 	free(o->name);

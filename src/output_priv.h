@@ -36,6 +36,10 @@ enum out_ready {
 	OUT_FRESH = 2, /* (re)connected: begin a new logical bitstream first */
 };
 
+/* Pages queued past this go out before the next one (a block of 400 ms
+ * at 500 kbps is 25 KB). */
+#define OUT_BATCH_MAX (64 * 1024)
+
 struct output {
 	const struct output_ops *ops;
 	void *priv;
@@ -57,8 +61,9 @@ struct output {
 	 * with the current tags (none if nothing is written before the
 	 * next item's). */
 	bool begin_pending;
-	unsigned char *page; /* a whole page, for one write */
-	size_t page_cap;
+	/* The block's pages, for one write (out_flush()). */
+	unsigned char *batch;
+	size_t batch_len, batch_cap;
 };
 
 struct output_ops {

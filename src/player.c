@@ -86,6 +86,7 @@ struct play {
 	struct mixer *mix;
 	struct player_stats st;
 	size_t block;
+	size_t pass_block; /* frames of a block while passing through */
 	unsigned ch, rate;
 	struct onair cur, nxt, ovl;
 	float bed_duck; /* where the bed's duck envelope is going */
@@ -564,7 +565,8 @@ static unsigned long long min_nz(unsigned long long a, unsigned long long b)
 static size_t next_span(const struct play *p, unsigned long long max_left)
 {
 	const struct onair *c = &p->cur;
-	unsigned long long want = p->block, bed_fade;
+	unsigned long long want = p->pass == PASS_ON ? p->pass_block : p->block;
+	unsigned long long bed_fade;
 
 	want = min_nz(want, max_left);
 	if (p->ask_at_ms > now_ms(p))
@@ -845,6 +847,25 @@ static int pass_out(struct play *p, bool begin,
 	return *p->n_outs ? 0 : (last_rc ? last_rc : -ERR_USAGE);
 }
 
+/* The block's pages go out, one write per output; drops those that fail.
+ * 0, or a negative code when none is left. */
+static int pass_flush(struct play *p)
+{
+	int last_rc = 0;
+
+	for (size_t i = 0; i < *p->n_outs;) {
+		int rc = out_flush(p->outs[i]);
+
+		if (rc < 0) {
+			lost(p->outs, p->n_outs, i);
+			last_rc = rc;
+			continue;
+		}
+		i++;
+	}
+	return *p->n_outs ? 0 : (last_rc ? last_rc : -ERR_USAGE);
+}
+
 /* Armed, and the outputs have reached the first packet: the pass link
  * starts. */
 static int pass_begin(struct play *p)
@@ -899,6 +920,9 @@ static int pass_tick(struct play *p, size_t want)
 			return rc;
 		p->pass_sent = pk.end;
 	}
+	rc = pass_flush(p);
+	if (rc < 0)
+		return rc;
 	p->pass_pos += n;
 	p->cur.frames += n;
 	p->st.passed += n;
@@ -1066,6 +1090,13 @@ int player_run(const struct player_feed *feed, struct output **outs,
 	    : opt->realtime
 	        ? (size_t)ms_to_frames(PLAYER_REALTIME_BLOCK_MS, opt->fmt.rate)
 	        : DEFAULT_BLOCK_FRAMES;
+	/* A pass needs no buffer, and its blocks can be longer: fewer
+	 * wake-ups, each with the same few system calls. "Now" breaking
+	 * news and stop requests wait up to one block (0.6 s more). */
+	p.pass_block =
+	    opt->realtime && !opt->block_frames
+	        ? (size_t)ms_to_frames(PLAYER_PASS_BLOCK_MS, opt->fmt.rate)
+	        : p.block;
 	p.quiet_floor = (float)pow(10.0, opt->dead_air_db / 20.0);
 	p.quiet_frames = ms_to_frames(opt->dead_air_ms, p.rate);
 	p.buf = malloc(p.block * p.ch * sizeof(*p.buf));
@@ -1182,10 +1213,12 @@ int player_run(const struct player_feed *feed, struct output **outs,
 		if (opt->realtime)
 			pace(&p, &t0);
 	}
-	if (p.pass == PASS_ON)
+	if (p.pass == PASS_ON) {
 		/* The stream ends exactly where the programme does. */
 		for (size_t i = 0; i < *n_outs; i++)
 			out_pass_end(outs[i], p.pass_pos);
+		pass_flush(&p);
+	}
 	if (p.st.passed)
 		log_info("%.1f s of %.1f s passed through from cached "
 		         "encodings",
