@@ -29,8 +29,10 @@
 #include "err.h"
 #include "log.h"
 
-/* Bytes read from the file at a time. */
-#define READ_CHUNK 8192
+/* Bytes read from the file at a time: at 128 kbps, a read every 4 s of a
+ * pass (8 KB was a read() every 0.5 s, 7 % of the daemon's CPU while
+ * passing through). */
+#define READ_CHUNK 65536
 /* An Ogg page is at most 27 + 255 + 255 * 255 bytes: the last one lies
  * entirely within this many bytes of the end. */
 #define TAIL_BYTES 65536
