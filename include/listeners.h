@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#define LISTENERS_INTERVAL_S_DEFAULT 15
+#define LISTENERS_INTERVAL_S_DEFAULT 30
 #define LISTENERS_HOST_MAX 256
 #define LISTENERS_MOUNT_MAX 1024
 #define LISTENERS_BODY_MAX (1024 * 1024) /* bytes of a reply, at most */

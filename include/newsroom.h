@@ -49,8 +49,9 @@ int newsroom_work(struct newsroom *nr, int64_t now_ms);
 
 /* Starts the worker thread: the drop folder, then newsroom_work() when
  * the database file changes (inotify on it and its -wal; every 250 ms
- * where it cannot be watched), and every 10 s for what time alone
- * changes. 0 or negative (logged). */
+ * where it cannot be watched), and every 60 s (a quarter of the horizon
+ * if shorter; every 2 s unwatched) for what time alone changes. 0 or
+ * negative (logged). */
 int newsroom_start(struct newsroom *nr);
 
 /* Whether a breaking bulletin was rendered since the last call (cleared
