@@ -4,15 +4,18 @@
 # --breaking` to the bulletin's first sample on the stream, in real time.
 #
 # Usage: bench/breaking.sh [--build DIR] [--runs N] [--mode now|after-item]
-#                          [--no-build]
+#                          [--cache] [--no-build]
 #
 #   --build DIR   build dir holding pulse-radio (default build/; built if
 #                 needed)
 #   --runs N      bulletins sent, one at a time (default 7)
 #   --mode M      breaking_mode (default now: "now, with a fade")
+#   --cache       the daemon (`pulse-radio run`) with the encoded cache
+#                 filled first, so most bulletins come while music is
+#                 passed through (its blocks are longer)
 #   --no-build    use the binary in DIR as it is
 #
-# `pulse-radio air` runs on the wall clock (44.1 kHz stereo, Vorbis q0.4,
+# `pulse-radio air` (or with --cache `run`) runs on the wall clock (44.1 kHz stereo, Vorbis q0.4,
 # to a file: the encoder is in the path) over a schedule of 30-second
 # songs. Every 12 s one breaking bulletin is added with the CLI; its
 # latency is the as-run start of its first sample minus the wall time just
@@ -30,10 +33,11 @@ BUILD="$REPO/build"
 RUNS=7
 MODE=now
 DO_BUILD=1
+CACHE=0
 TARGET_S=10
 
 usage() {
-	sed -n '3,26s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	sed -n '3,29s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 	exit "${1:-2}"
 }
 while [[ $# -gt 0 ]]; do
@@ -55,6 +59,10 @@ while [[ $# -gt 0 ]]; do
 		;;
 	--no-build)
 		DO_BUILD=0
+		shift
+		;;
+	--cache)
+		CACHE=1
 		shift
 		;;
 	-h | --help) usage 0 ;;
@@ -103,8 +111,25 @@ p db set title_separation_s 0
 p db set artist_separation_s 0
 p slot add all --days daily --start 00:00 --end 24:00 --playlist music
 
-"$P" air --db "$DB" --quality 0.4 --output "file:$W/air.ogg" \
-	--log-level warn 2>"$W/air.log" &
+if ((CACHE)); then
+	cat >"$W/pulse.conf" <<EOF
+[station]
+database = $DB
+encoded_cache = $W/cache
+[output main]
+url = file:$W/air.ogg
+quality = 0.4
+[log]
+level = warn
+EOF
+	chmod 600 "$W/pulse.conf"
+	"$P" run --config "$W/pulse.conf" --fill-cache 2>"$W/fill.log" ||
+		die "run --fill-cache failed (log: $W/fill.log)"
+	"$P" run --config "$W/pulse.conf" 2>"$W/air.log" &
+else
+	"$P" air --db "$DB" --quality 0.4 --output "file:$W/air.ogg" \
+		--log-level warn 2>"$W/air.log" &
+fi
 pid=$!
 sleep 3
 TEXT="Breaking news. A burst water main has closed Main Road in Fordsburg; JMPD asks drivers to use Central Avenue until 18:00."
@@ -142,12 +167,13 @@ mb=$(median "${base[@]}")
 mx=$(printf '%s\n' "${lat[@]}" | sort -g | tail -1)
 ok=$(awk -v m="$m" -v t="$TARGET_S" 'BEGIN{print (m < t) ? "yes" : "no"}')
 echo
-echo "== breaking news ($MODE): $RUNS bulletins, latency from 'bulletin add' to the first sample"
+echo "== breaking news ($MODE$( ((CACHE)) && echo ", encoded cache")): $RUNS bulletins, latency from 'bulletin add' to the first sample"
 echo "median ${m} s, worst ${mx} s (target: median < ${TARGET_S} s);" \
 	"espeak-ng alone on the same text: median ${mb} s" \
 	"(ratio $(awk -v a="$m" -v b="$mb" 'BEGIN{printf "%.1f", a / b}'))"
 cat <<EOF
 mode=$MODE
+cache=$CACHE
 runs=$RUNS
 latency_median_s=$m
 latency_worst_s=$mx
