@@ -822,40 +822,36 @@ static void pass_try(struct play *p, unsigned long long max_left)
 	p->pass = PASS_ARMED;
 }
 
-/* Calls out_pass_begin() or out_pass_ready() (begin) on every output,
- * then gives each the packet (NULL: none); drops those that fail. 0, or
- * a negative code when none is left. */
-static int pass_out(struct play *p, bool begin,
+/* What pass_out() does on every output. */
+enum pass_call { PASS_BEGIN, PASS_READY, PASS_PACKET, PASS_FLUSH };
+
+/* Calls out_pass_begin(), out_pass_ready(), out_pass_packet() with pk or
+ * out_flush() on every output; drops those that fail. 0, or a negative
+ * code when none is left. */
+static int pass_out(struct play *p, enum pass_call call,
                     const struct enccache_packet *pk)
 {
 	int last_rc = 0;
 
 	for (size_t i = 0; i < *p->n_outs;) {
 		struct output *o = p->outs[i];
-		int rc = begin ? out_pass_begin(o, enccache_header(p->cache, 0),
-		                                enccache_header(p->cache, 2))
-		         : pk  ? out_pass_packet(o, pk->data, pk->len, pk->end)
-		               : out_pass_ready(o);
+		int rc;
 
-		if (rc < 0) {
-			lost(p->outs, p->n_outs, i);
-			last_rc = rc;
-			continue;
+		switch (call) {
+		case PASS_BEGIN:
+			rc = out_pass_begin(o, enccache_header(p->cache, 0),
+			                    enccache_header(p->cache, 2));
+			break;
+		case PASS_READY:
+			rc = out_pass_ready(o);
+			break;
+		case PASS_PACKET:
+			rc = out_pass_packet(o, pk->data, pk->len, pk->end);
+			break;
+		default:
+			rc = out_flush(o);
+			break;
 		}
-		i++;
-	}
-	return *p->n_outs ? 0 : (last_rc ? last_rc : -ERR_USAGE);
-}
-
-/* The block's pages go out, one write per output; drops those that fail.
- * 0, or a negative code when none is left. */
-static int pass_flush(struct play *p)
-{
-	int last_rc = 0;
-
-	for (size_t i = 0; i < *p->n_outs;) {
-		int rc = out_flush(p->outs[i]);
-
 		if (rc < 0) {
 			lost(p->outs, p->n_outs, i);
 			last_rc = rc;
@@ -870,10 +866,10 @@ static int pass_flush(struct play *p)
  * starts. */
 static int pass_begin(struct play *p)
 {
-	int rc = pass_out(p, true, NULL);
+	int rc = pass_out(p, PASS_BEGIN, NULL);
 
 	if (rc == 0)
-		rc = pass_out(p, false, &p->first);
+		rc = pass_out(p, PASS_PACKET, &p->first);
 	if (rc < 0)
 		return rc;
 	p->pass_pos = p->pass_sent = p->first.end;
@@ -892,7 +888,7 @@ static int pass_tick(struct play *p, size_t want)
 
 	if (n > p->pass_to - p->pass_pos)
 		n = p->pass_to - p->pass_pos;
-	rc = pass_out(p, false, NULL);
+	rc = pass_out(p, PASS_READY, NULL);
 	if (rc < 0)
 		return rc;
 	target = p->pass_pos + n;
@@ -915,12 +911,12 @@ static int pass_tick(struct play *p, size_t want)
 			pass_broken(p);
 			break;
 		}
-		rc = pass_out(p, false, &pk);
+		rc = pass_out(p, PASS_PACKET, &pk);
 		if (rc < 0)
 			return rc;
 		p->pass_sent = pk.end;
 	}
-	rc = pass_flush(p);
+	rc = pass_out(p, PASS_FLUSH, NULL);
 	if (rc < 0)
 		return rc;
 	p->pass_pos += n;
@@ -1217,7 +1213,7 @@ int player_run(const struct player_feed *feed, struct output **outs,
 		/* The stream ends exactly where the programme does. */
 		for (size_t i = 0; i < *n_outs; i++)
 			out_pass_end(outs[i], p.pass_pos);
-		pass_flush(&p);
+		pass_out(&p, PASS_FLUSH, NULL);
 	}
 	if (p.st.passed)
 		log_info("%.1f s of %.1f s passed through from cached "
