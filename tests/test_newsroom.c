@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bulletin.h"
@@ -218,6 +219,52 @@ static void test_helper_fails(struct store *st, const char *db, int64_t t0)
 	unsetenv("FAKE_SPEAK_MODE");
 }
 
+/* Watched, the newsroom's thread speaks a bulletin coming into the
+ * horizon with no write to wake it: its full round runs every quarter of a
+ * short horizon (every 10 s before, which this misses). */
+static void test_horizon_round(void)
+{
+	static const char text[] = "Roadworks on Main Road start at noon.";
+	const char *db = test_path("horizon.db");
+	struct newsroom_options opt = {.db_path = db, .horizon_ms = 2000};
+	struct bulletin_new add = {
+	    .text = text, .text_len = sizeof(text) - 1, .lang = "en"};
+	struct store *st = NULL;
+	struct newsroom *nr = NULL;
+	struct bulletin b = {0};
+	struct timespec ts;
+	char why[200];
+	int64_t id = 0, t0, now = 0;
+	bool spoken = false;
+
+	CHECK(store_open(&st, db, STORE_CREATE) == 0);
+	if (!st)
+		return;
+	CHECK(store_setting_set(st, "bulletin_dir", test_path("haudio")) == 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t0 = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	/* Within the horizon 4 s from now. */
+	add.not_before_ms = t0 + 6000;
+	CHECK(bulletin_add(st, &add, t0, &id, why, sizeof(why)) == 0);
+	CHECK(newsroom_new(&nr, NULL, &opt) == 0);
+	CHECK(nr && newsroom_start(nr) == 0);
+	while (nr && !spoken && now < t0 + 9500) {
+		usleep(100000);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		spoken = bulletin_get(st, id, &b) == 1 &&
+		         b.state == BULLETIN_RENDERED;
+		bulletin_clear(&b);
+	}
+	CHECKF(spoken, "not spoken %.1f s after it came into the horizon",
+	       (double)(now - t0 - 4000) / 1000);
+	CHECKF(!spoken || now >= t0 + 4000,
+	       "spoken %.1f s before it came into the horizon",
+	       (double)(t0 + 4000 - now) / 1000);
+	newsroom_free(nr);
+	store_close(st);
+}
+
 int main(void)
 {
 	struct store *st = NULL;
@@ -235,5 +282,6 @@ int main(void)
 	if (st)
 		test_helper_fails(st, db, t0 + 60000);
 	store_close(st);
+	test_horizon_round();
 	return test_done();
 }
